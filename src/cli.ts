@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { printSchema } from 'graphql';
+import { ConfigError, loadConfig, type ConfigInput } from './config.js';
+
+/** The only place that reads process.argv and exits. */
+const USAGE = `Usage: fleetgraph [serve] [options]
+       fleetgraph schema
+
+Options:
+  --host NAME=ENDPOINT     a Docker host (repeatable): unix:///path.sock, tcp://h:2375, tcp://h:2376 or https://h (TLS), ssh://user@h
+  --config FILE            YAML or JSON config file (hosts with TLS/SSH settings, options)
+  --listen ADDRESS         address to listen on (default 127.0.0.1)
+  --port PORT              port (default 4000)
+  --host-timeout MS        total deadline per host call (default 5000)
+  --max-images N           largest unpaginated list (default 10000)
+  --auth-token-file FILE   bearer tokens, one per line ("TOKEN [hosts=a,b]")
+  --insecure-no-auth       allow a non-loopback --listen without tokens
+  --cors-origin ORIGIN     allow browser requests from ORIGIN (repeatable)
+  --no-graphiql            do not serve GraphiQL
+  --introspection / --no-introspection
+  -h, --help
+Environment: FLEETGRAPH_HOSTS (name=endpoint,…), FLEETGRAPH_AUTH_TOKENS (token,…), DOCKER_HOST, DOCKER_CERT_PATH, NODE_ENV=production.`;
+
+function int(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ConfigError(`${flag}: "${value}" is not a whole number`);
+  return n;
+}
+
+function parse(argv: string[]): { command: string; input: ConfigInput } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      port: { type: 'string' },
+      'host-timeout': { type: 'string' },
+      'max-images': { type: 'string' },
+      'auth-token-file': { type: 'string' },
+      'insecure-no-auth': { type: 'boolean' },
+      'cors-origin': { type: 'string', multiple: true },
+      'no-graphiql': { type: 'boolean' },
+      introspection: { type: 'boolean' },
+      'no-introspection': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const input: ConfigInput = {
+    ...(values.host ? { hosts: values.host } : {}),
+    ...(values.config ? { configFile: values.config } : {}),
+    ...(values.listen ? { listen: values.listen } : {}),
+    ...(values.port !== undefined ? { port: int(values.port, '--port')! } : {}),
+    ...(values['host-timeout'] !== undefined ? { hostTimeoutMs: int(values['host-timeout'], '--host-timeout')! } : {}),
+    ...(values['max-images'] !== undefined ? { maxImages: int(values['max-images'], '--max-images')! } : {}),
+    ...(values['auth-token-file'] ? { authTokenFile: values['auth-token-file'] } : {}),
+    ...(values['insecure-no-auth'] ? { insecureNoAuth: true } : {}),
+    ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
+    ...(values['no-graphiql'] ? { graphiql: false } : {}),
+    ...(values.introspection ? { introspection: true } : {}),
+    ...(values['no-introspection'] ? { introspection: false } : {}),
+  };
+  return { command: positionals[0] ?? 'serve', input };
+}
+
+async function main(): Promise<void> {
+  let command: string;
+  let input: ConfigInput;
+  try {
+    ({ command, input } = parse(process.argv.slice(2)));
+  } catch (err) {
+    process.stderr.write(`fleetgraph: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (command === 'schema') {
+    const { schema } = await import('./schema/index.js');
+    process.stdout.write(`${printSchema(schema)}\n`);
+    return;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`fleetgraph: unknown command "${command}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig(input);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fleetgraph: config error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { startServer } = await import('./server.js');
+  const running = await startServer(config);
+  process.stderr.write(`fleetgraph: serving ${config.hosts.length} host(s) (${config.hosts.map((h) => h.name).join(', ')}) at ${running.url}\n`);
+
+  // A rejection nobody handled is logged, never fatal: one bad host or request must not take the server down.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`fleetgraph: unhandled rejection: ${reason instanceof Error ? reason.name : typeof reason}\n`);
+  });
+  const shutdown = (signal: string) => {
+    process.stderr.write(`fleetgraph: ${signal}: finishing in-flight requests\n`);
+    running.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 15_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fleetgraph: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+});

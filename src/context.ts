@@ -1,0 +1,43 @@
+import { GraphQLError } from 'graphql';
+import type { Config } from './config.js';
+import { hostGraphQLError, type HostError } from './docker/errors.js';
+import { createLoaders, type Loaders } from './docker/loaders.js';
+import type { InventorySource } from './docker/source.js';
+
+/** What the app is built from; tests and the server pass their own. */
+export interface AppDeps {
+  source: InventorySource;
+  config: Config;
+}
+
+/**
+ * Per-host failures that do not fail the field asking for them: a merged list still answers with the
+ * healthy hosts' data, and each failed host is reported once per field path in the response's errors.
+ */
+export class PartialErrors {
+  private readonly seen = new Map<string, GraphQLError>();
+
+  add(error: HostError | GraphQLError, path: ReadonlyArray<string | number>): void {
+    const gql = error instanceof GraphQLError ? new GraphQLError(error.message, { path, extensions: error.extensions }) : hostGraphQLError(error, path);
+    // Items of one list share a path pattern: report a host once per list field, not once per item.
+    const pattern = path.filter((p) => typeof p === 'string');
+    const key = `${String(gql.extensions.host)}\u0000${String(gql.extensions.code)}\u0000${pattern.join('.')}`;
+    if (!this.seen.has(key)) this.seen.set(key, gql);
+  }
+
+  list(): GraphQLError[] {
+    return [...this.seen.values()];
+  }
+}
+
+export interface Context {
+  deps: AppDeps;
+  loaders: Loaders;
+  /** Hosts this request may see (all, or a token's scope). Other hosts do not exist for it. */
+  visibleHosts: readonly string[];
+  partialErrors: PartialErrors;
+}
+
+export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
+  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors() };
+}

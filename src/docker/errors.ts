@@ -1,0 +1,76 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The one place where engine/transport failures become client-facing errors. Clients get a stable code
+ * and the host's *name*; never a socket path, address, port, certificate path or the daemon's raw text
+ * (which often embeds them).
+ */
+export const HOST_ERROR_CODES = [
+  'HOST_UNREACHABLE',
+  'HOST_TIMEOUT',
+  'HOST_BAD_RESPONSE',
+  'HOST_TLS_ERROR',
+  'HOST_AUTH_ERROR',
+  'HOST_CIRCUIT_OPEN',
+  'HOST_ERROR',
+] as const;
+export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
+
+const MESSAGES: Record<HostErrorCode, string> = {
+  HOST_UNREACHABLE: 'the engine could not be reached',
+  HOST_TIMEOUT: 'the engine did not answer within the deadline',
+  HOST_BAD_RESPONSE: 'the engine sent a response that is not valid Engine API data',
+  HOST_TLS_ERROR: 'the TLS handshake with the engine failed',
+  HOST_AUTH_ERROR: 'the engine refused our credentials',
+  HOST_CIRCUIT_OPEN: 'the host failed repeatedly and is paused; it will be probed again shortly',
+  HOST_ERROR: 'the engine answered with an error',
+};
+
+export class HostError extends Error {
+  override name = 'HostError';
+  readonly at: Date;
+  constructor(
+    readonly host: string,
+    readonly code: HostErrorCode,
+    /** Safe, fixed detail (status code, which check failed); never raw daemon text. */
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`host "${host}": ${MESSAGES[code]}${detail ? ` (${detail})` : ''}`, options);
+    this.at = new Date();
+  }
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+/** Maps whatever dockerode, docker-modem, node:net, tls or ssh2 threw to a HostError. */
+export function toHostError(host: string, err: unknown): HostError {
+  if (err instanceof HostError) return err;
+  const e = err as { code?: unknown; name?: string; statusCode?: number; level?: string; message?: string } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (e?.name === 'TimeoutError') return new HostError(host, 'HOST_TIMEOUT', undefined, { cause: err });
+  if (typeof e?.statusCode === 'number') {
+    if (e.statusCode === 401 || e.statusCode === 403) return new HostError(host, 'HOST_AUTH_ERROR', `HTTP ${e.statusCode}`, { cause: err });
+    return new HostError(host, 'HOST_ERROR', `HTTP ${e.statusCode}`, { cause: err });
+  }
+  if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
+    return new HostError(host, 'HOST_TLS_ERROR', code, { cause: err });
+  if (e?.level === 'client-authentication') return new HostError(host, 'HOST_AUTH_ERROR', 'ssh authentication', { cause: err });
+  if (e?.level === 'client-socket' || e?.level === 'client-timeout') return new HostError(host, 'HOST_UNREACHABLE', 'ssh', { cause: err });
+  if (code && UNREACHABLE.has(code)) return new HostError(host, 'HOST_UNREACHABLE', code, { cause: err });
+  if (/handshake|certificate|ssl|tls/i.test(e?.message ?? '')) return new HostError(host, 'HOST_TLS_ERROR', undefined, { cause: err });
+  return new HostError(host, 'HOST_ERROR', undefined, { cause: err });
+}
+
+/** The GraphQL error for one failed host, attached at the path of the field that needed it. */
+export function hostGraphQLError(error: HostError, path?: ReadonlyArray<string | number>): GraphQLError {
+  return new GraphQLError(error.message, {
+    path,
+    extensions: { code: error.code, host: error.host },
+  });
+}
+
+/** Errors about arguments: stable code, names the argument. */
+export function badInput(message: string, argument?: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), ...extra } });
+}
