@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostImage } from '../../src/docker/normalize.js';
 import { imageOrdering, sortBy } from '../../src/inventory/order.js';
-import { decodeCursor, encodeCursor, paginate, scopeOf } from '../../src/inventory/paginate.js';
+import { decodeCursor, encodeCursor, paginate, scopeOf, type Page } from '../../src/inventory/paginate.js';
 
 function image(host: string, n: number, created: number, size: number, tags: string[] = []): HostImage {
   return {
@@ -22,7 +22,7 @@ describe('paginate', () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (let guard = 0; guard < 20; guard++) {
-        const page = paginate(sorted, ordering, scope, { first: 17, after }, 1000);
+        const page: Page<HostImage> = paginate(sorted, ordering, scope, { first: 17, after }, 1000);
         seen.push(...page.edges.map((e) => `${e.node.host}/${e.node.image.id}`));
         expect(page.totalCount).toBe(items.length);
         if (!page.pageInfo.hasNextPage) break;
@@ -35,7 +35,7 @@ describe('paginate', () => {
       const back: string[] = [];
       let before: string | null = null;
       for (let guard = 0; guard < 20; guard++) {
-        const page = paginate(sorted, ordering, scope, { last: 17, before }, 1000);
+        const page: Page<HostImage> = paginate(sorted, ordering, scope, { last: 17, before }, 1000);
         back.unshift(...page.edges.map((e) => `${e.node.host}/${e.node.image.id}`));
         if (!page.pageInfo.hasPreviousPage) break;
         before = page.pageInfo.startCursor;
