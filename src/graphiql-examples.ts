@@ -1,4 +1,4 @@
-/** The queries GraphiQL opens with: each one a tab, each within the default query limits. */
+/** The queries GraphiQL opens with: one tab each, all within the default query limits. */
 export const GRAPHIQL_TABS: Array<{ query: string }> = [
   {
     query: `# Every image on every host, merged. Failed hosts appear in "errors", the rest still answer.
@@ -17,6 +17,37 @@ query Inventory {
     }
   }
   hosts { name status engine { version apiVersion } imageCount }
+}
+`,
+  },
+  {
+    query: `# Unused images, biggest first, 20 at a time (pass pageInfo.endCursor as "after" for the next page).
+query Unused($after: String) {
+  images(filter: { inUse: false }, orderBy: [{ field: SIZE, direction: DESC }], first: 20, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id repoTags size createdAt host { name } } }
+  }
+  fleet { unusedCount unusedSize danglingCount danglingSize totalSize uniqueSize }
+}
+`,
+  },
+  {
+    query: `# Which hosts hold each image, and which tags point at different builds on different hosts.
+query Spread {
+  imageGroups(orderBy: [{ field: HOST_COUNT, direction: DESC }], first: 50) {
+    nodes { id repoTags size hostCount hosts { name } }
+  }
+  tagDrift { tag variants { id hosts { name } } }
+}
+`,
+  },
+  {
+    query: `# Docker's filters, the same on every host: reference globs, labels, dangling, before/since.
+query Filtered {
+  images(filter: { reference: ["*/*:*"], label: ["org.opencontainers.image.source"] }, orderBy: [{ field: REFERENCE }]) {
+    nodes { repoTags label(key: "org.opencontainers.image.source") host { name } usedBy { names state } }
+  }
 }
 `,
   },

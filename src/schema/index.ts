@@ -5,6 +5,9 @@ import './image-inputs.js';
 import './image-summary.js';
 import './images-query.js';
 import './host.js';
+import './container.js';
+import './image-group.js';
+import './stats.js';
 
 /** The schema, sorted so the printed SDL is stable. Only app.ts and the schema printer import this. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,56 @@
+import type { ContainerRecord } from '../docker/normalize.js';
+import { HostError } from '../docker/errors.js';
+import type { Context } from '../context.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { builder } from './builder.js';
+import { pathOf } from './inventory.js';
+import { HostType, ImageSummaryType } from './refs.js';
+
+type HostContainer = { host: string; container: ContainerRecord };
+
+const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary').implement({
+  description: 'A container (running or not) on a host, as in the Engine API container list.',
+  fields: (t) => ({
+    id: t.id({ description: 'Container ID.', resolve: (c) => c.container.id }),
+    names: t.stringList({ description: 'Container names, without the leading "/".', resolve: (c) => c.container.names }),
+    image: t.string({ description: 'The image reference the container was created from, as given.', resolve: (c) => c.container.image }),
+    imageId: t.id({ description: 'ID of the image the container uses.', resolve: (c) => c.container.imageId }),
+    state: t.string({ description: 'created, running, paused, restarting, removing, exited or dead.', resolve: (c) => c.container.state }),
+    status: t.string({ description: 'Human-readable status, e.g. "Up 2 hours" or "Created".', resolve: (c) => c.container.status }),
+    created: t.int({ description: 'Creation time in Unix seconds.', resolve: (c) => c.container.created }),
+    createdAt: t.field({ type: 'DateTime', description: 'Creation time.', resolve: (c) => new Date(c.container.created * 1000) }),
+    host: t.field({ type: HostType, description: 'The host the container is on.', resolve: (c) => ({ name: c.host }) }),
+  }),
+});
+
+/** The containers on the image's host that use it; null (and a partial error) when the host's list failed. */
+async function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): Promise<HostContainer[] | null> {
+  try {
+    const containers = await ctx.loaders.containers.load(host);
+    return containers.filter((c) => c.imageId === imageId).map((container) => ({ host, container }));
+  } catch (err) {
+    if (err instanceof HostError) {
+      ctx.partialErrors.add(err, pathOf(info));
+      return null;
+    }
+    throw err;
+  }
+}
+
+builder.objectFields(ImageSummaryType, (t) => ({
+  usedBy: t.field({
+    type: [ContainerSummaryType],
+    nullable: true,
+    description:
+      "Containers (running or stopped) that use this image on its host, from the host's container list (one call per host per request, only when selected). Null when that list could not be read.",
+    resolve: (p, _a, ctx, info) => usersOf(p.host, p.image.id, ctx, info),
+  }),
+  inUse: t.boolean({
+    nullable: true,
+    description: 'Whether at least one container (running or stopped) uses this image. Null when the host container list could not be read.',
+    resolve: async (p, _a, ctx, info) => {
+      const users = await usersOf(p.host, p.image.id, ctx, info);
+      return users === null ? null : users.length > 0;
+    },
+  }),
+}));
