@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A unix-socket proxy in front of an engine that records every HTTP request line it forwards, so a
+ * test can count what the engine actually received (method and path, API version prefix stripped).
+ * GET requests from the gateway carry no body, so every request line starts a request.
+ */
+export interface CountingProxy {
+  endpoint: string;
+  socket: string;
+  requests: Array<{ method: string; path: string }>;
+  count(method: string, path: string): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const REQUEST_LINE = /(?:^|\r\n)(GET|HEAD|POST|PUT|DELETE|PATCH) (\S+) HTTP\/1\.[01]\r\n/g;
+
+export async function startCountingProxy(targetSocket: string): Promise<CountingProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-proxy-'));
+  const socket = join(dir, 'p.sock');
+  const requests: Array<{ method: string; path: string }> = [];
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetSocket);
+    conns.add(client).add(upstream);
+    let carry = '';
+    client.on('data', (chunk: Buffer) => {
+      const text = carry + chunk.toString('latin1');
+      for (const m of text.matchAll(REQUEST_LINE)) {
+        const path = m[2]!.replace(/^\/v\d+\.\d+/, '').split('?')[0]!;
+        requests.push({ method: m[1]!, path });
+      }
+      // Keep a tail in case a request line is split across chunks (and was not counted yet).
+      const lastBreak = text.lastIndexOf('\r\n');
+      carry = lastBreak >= 0 ? text.slice(lastBreak) : text;
+      if (carry.length > 512) carry = carry.slice(-512);
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      conns.delete(client);
+      conns.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    endpoint: `unix://${socket}`,
+    socket,
+    requests,
+    count: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
+    reset: () => {
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of conns) c.destroy();
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
