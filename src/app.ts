@@ -3,6 +3,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { schema } from './schema/index.js';
+import { requestScopes, securityPlugins } from './security.js';
 
 /** Appends the per-host partial errors collected during execution to the result. */
 function usePartialErrors(): Plugin<Context> {
@@ -25,13 +26,23 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
 export function createApp(deps: AppDeps): App {
   return createYoga<Record<string, never>, Context>({
     schema,
-    context: () => createContext(deps),
+    // A scoped token's hosts are the only hosts that exist for its requests.
+    context: ({ request }) => {
+      const scope = requestScopes.get(request);
+      return createContext(deps, scope ? deps.source.hostNames().filter((h) => scope.includes(h)) : deps.source.hostNames());
+    },
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
     // GraphiQL is served from the installed package, never from a CDN.
     renderGraphiQL,
     graphiql: deps.config.graphiql ? { title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query } : false,
-    plugins: [usePartialErrors()],
+    // Unexpected errors reach clients as "Unexpected error." (details only in development mode).
+    maskedErrors: { isDev: !deps.config.production },
+    // No CORS headers unless origins are configured: browsers then refuse cross-origin reads.
+    cors: deps.config.corsOrigins.length
+      ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
+      : false,
+    plugins: [...securityPlugins(deps.config), usePartialErrors()],
   });
 }

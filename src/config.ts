@@ -82,6 +82,17 @@ const fileSchema = z
     port: z.number().int().min(0).max(65535).optional(),
     corsOrigins: z.array(z.string().url()).optional(),
     tokens: z.array(tokenSchema).optional(),
+    limits: z
+      .object({
+        maxDepth: z.number().int().positive(),
+        maxAliases: z.number().int().nonnegative(),
+        maxTokens: z.number().int().positive(),
+        maxCost: z.number().positive(),
+        maxBodyBytes: z.number().int().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -343,6 +354,6 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     corsOrigins: [...(input.corsOrigins ?? []), ...(file?.corsOrigins ?? [])],
     tokens,
     insecureNoAuth,
-    limits: { ...DEFAULTS.limits, ...input.limits },
+    limits: { ...DEFAULTS.limits, ...file?.limits, ...input.limits },
   };
 }

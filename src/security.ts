@@ -1,0 +1,102 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { Plugin } from 'graphql-yoga';
+import type { AuthToken, Config } from './config.js';
+
+/**
+ * Request-level protections, all from libraries where one exists: graphql-armor (depth, aliases,
+ * tokens, cost, field suggestions), yoga's CSRF prevention and introspection switch. What is ours:
+ * bearer tokens (a few lines over node:crypto, constant-time) and the body size check.
+ */
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Finds the token a request presents, comparing against every configured token in constant time. */
+export class TokenChecker {
+  private readonly digests: Array<{ token: AuthToken; digest: Buffer }>;
+
+  constructor(tokens: readonly AuthToken[]) {
+    this.digests = tokens.map((token) => ({ token, digest: digest(token.token) }));
+  }
+
+  get enabled(): boolean {
+    return this.digests.length > 0;
+  }
+
+  check(authorization: string | null): AuthToken | undefined {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const presented = digest(m?.[1] ?? '');
+    let found: AuthToken | undefined;
+    // No early exit: the time taken does not depend on which token (if any) matched.
+    for (const d of this.digests) if (timingSafeEqual(d.digest, presented) && m) found = d.token;
+    return found;
+  }
+}
+
+function jsonError(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+function isGraphiQLPage(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+}
+
+/** Which hosts each authenticated request may see; read by the context factory. */
+export const requestScopes = new WeakMap<Request, readonly string[] | undefined>();
+
+/**
+ * 401 without a valid bearer token (when tokens are configured); the GraphiQL page itself holds no
+ * data and still loads, so a person can paste the token into its headers editor.
+ */
+export function useBearerAuth(checker: TokenChecker, graphiql: boolean): Plugin {
+  return {
+    onRequest({ request, endResponse }) {
+      if (!checker.enabled) return;
+      if (graphiql && isGraphiQLPage(request)) return;
+      const token = checker.check(request.headers.get('authorization'));
+      if (!token) {
+        endResponse(jsonError(401, 'UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer realm="fleetgraph"' }));
+        return;
+      }
+      requestScopes.set(request, token.hosts);
+    },
+  };
+}
+
+/** Refuses bodies over the limit before they are parsed (and bodies of unknown length). */
+export function useBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse }) {
+      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      const length = request.headers.get('content-length');
+      if (length === null) {
+        endResponse(jsonError(411, 'LENGTH_REQUIRED', 'a Content-Length header is required'));
+        return;
+      }
+      if (!/^\d+$/.test(length) || Number(length) > maxBytes) endResponse(jsonError(413, 'PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`));
+    },
+  };
+}
+
+export function securityPlugins(config: Config): Plugin[] {
+  const { limits } = config;
+  return [
+    useBodyLimit(limits.maxBodyBytes),
+    useBearerAuth(new TokenChecker(config.tokens), config.graphiql),
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
+    ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    EnvelopArmorPlugin({
+      maxDepth: { n: limits.maxDepth },
+      maxAliases: { n: limits.maxAliases },
+      maxTokens: { n: limits.maxTokens },
+      costLimit: { maxCost: limits.maxCost },
+      maxDirectives: { n: 20 },
+      blockFieldSuggestion: { enabled: config.production },
+    }) as Plugin,
+  ];
+}
