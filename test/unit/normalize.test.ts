@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { HostRegistry } from '../../src/docker/hosts.js';
+import { apiAtLeast, normalizeImageList, type ImageRecord } from '../../src/docker/normalize.js';
+import { EngineSource, type InventorySource } from '../../src/docker/source.js';
+
+const HEX = 'c'.repeat(64);
+
+describe('normalizeImageList', () => {
+  it('turns Docker sentinels into nulls and empty lists', () => {
+    const [img] = normalizeImageList([
+      { Id: `sha256:${HEX}`, ParentId: '', RepoTags: ['<none>:<none>'], RepoDigests: ['<none>@<none>'], Created: 1, Size: 10, SharedSize: -1, VirtualSize: 10, Labels: null, Containers: -1 },
+    ]);
+    expect(img).toEqual({ id: `sha256:${HEX}`, parentId: null, repoTags: [], repoDigests: [], created: 1, size: 10, sharedSize: null, virtualSize: 10, labels: {}, containers: null });
+  });
+
+  it('accepts what newer Docker and Podman send (no VirtualSize, null lists, bare hex IDs, extra fields)', () => {
+    const [img] = normalizeImageList([
+      {
+        Id: HEX,
+        ParentId: HEX,
+        RepoTags: ['docker.io/library/nginx:latest'],
+        RepoDigests: null,
+        Created: 1700000000,
+        Size: 3 * 1024 ** 3,
+        SharedSize: 0,
+        Labels: { a: 'b' },
+        Containers: 2,
+        Names: ['docker.io/library/nginx:latest'],
+        Digest: 'sha256:00',
+        History: [],
+        Manifests: [],
+      },
+    ]);
+    expect(img).toMatchObject({ id: `sha256:${HEX}`, parentId: `sha256:${HEX}`, repoTags: ['docker.io/library/nginx:latest'], repoDigests: [], size: 3 * 1024 ** 3, sharedSize: 0, virtualSize: null, containers: 2 });
+  });
+
+  it('rejects what is not an image list', () => {
+    expect(() => normalizeImageList({ message: 'page not found' })).toThrow();
+    expect(() => normalizeImageList([{ Id: 'x' }])).toThrow();
+    expect(() => normalizeImageList([{ Id: 'x', Created: 1, Size: -5 }])).toThrow();
+  });
+
+  it('compares API versions numerically', () => {
+    expect(apiAtLeast('1.41', '1.42')).toBe(false);
+    expect(apiAtLeast('1.42', '1.42')).toBe(true);
+    expect(apiAtLeast('1.100', '1.42')).toBe(true);
+    expect(apiAtLeast(undefined, '1.0')).toBe(false);
+  });
+});
+
+describe('EngineSource.sharedSizes', () => {
+  function stub(apiVersion: string) {
+    const calls: Array<{ path: string; query: Record<string, string> }> = [];
+    const client = {
+      apiVersion,
+      getJson: async (path: string, query: Record<string, string> = {}) => {
+        calls.push({ path, query });
+        if (path === '/images/json') return [{ Id: `sha256:${HEX}`, Created: 1, Size: 5, SharedSize: 3 }];
+        if (path === '/system/df') return { Images: [{ Id: `sha256:${HEX}`, SharedSize: 4, Containers: 0 }] };
+        throw new Error(path);
+      },
+    };
+    const registry = { client: () => client, names: () => ['h'] } as unknown as HostRegistry;
+    return { source: new EngineSource(registry), calls };
+  }
+  it('uses shared-size=1 from API 1.42 on', async () => {
+    const { source, calls } = stub('1.43');
+    expect((await source.sharedSizes('h')).get(`sha256:${HEX}`)).toBe(3);
+    expect(calls).toEqual([{ path: '/images/json', query: { 'shared-size': '1' } }]);
+  });
+  it('falls back to /system/df before API 1.42', async () => {
+    const { source, calls } = stub('1.41');
+    expect((await source.sharedSizes('h')).get(`sha256:${HEX}`)).toBe(4);
+    expect(calls).toEqual([{ path: '/system/df', query: {} }]);
+  });
+});
+
+describe('64-bit sizes', () => {
+  it('serialises sizes past 2 GiB exactly', async () => {
+    const big: ImageRecord = { id: `sha256:${HEX}`, parentId: null, repoTags: ['big:1'], repoDigests: [], created: 1, size: 5 * 1024 ** 3 + 7, sharedSize: 2 ** 40, virtualSize: null, labels: {}, containers: 0 };
+    const source: InventorySource = {
+      hostNames: () => ['h'],
+      images: async () => [big],
+      containers: async () => [],
+      version: async () => ({ version: '1', apiVersion: '1.41', minApiVersion: null, os: 'linux', arch: 'amd64', kernelVersion: null }),
+      sharedSizes: async () => new Map(),
+      breakerState: () => 'closed',
+    };
+    const app = createApp({ source, config: loadConfig({ hosts: ['h=unix:///unused.sock'] }, {}) });
+    const res = await app.fetch('http://fleetgraph/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ images { nodes { size sharedSize virtualSize } } fleet { totalSize uniqueSize } }' }),
+    });
+    expect(await res.json()).toEqual({
+      data: { images: { nodes: [{ size: 5 * 1024 ** 3 + 7, sharedSize: 2 ** 40, virtualSize: 5 * 1024 ** 3 + 7 }] }, fleet: { totalSize: 5 * 1024 ** 3 + 7, uniqueSize: 5 * 1024 ** 3 + 7 } },
+    });
+  });
+});
