@@ -71,42 +71,44 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
   return { command: positionals[0] ?? 'serve', input };
 }
 
+/** A bad invocation or config: one line on stderr naming what is wrong, exit code 2. */
+function fail(message: string): never {
+  process.stderr.write(`fleetgraph: ${message}\n`);
+  process.exit(2);
+}
+
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
+
 async function main(): Promise<void> {
+  // A rejection nobody handled is logged (its kind, not its text, which may hold paths), never fatal:
+  // one bad host or request must not take the server down.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`fleetgraph: unhandled rejection: ${reason instanceof Error ? reason.name : typeof reason}\n`);
+  });
   let command: string;
   let input: ConfigInput;
   try {
     ({ command, input } = parse(process.argv.slice(2)));
   } catch (err) {
-    process.stderr.write(`fleetgraph: ${(err as Error).message}\n${USAGE}\n`);
-    process.exit(2);
+    fail(`${oneLine((err as Error).message)} (see fleetgraph --help)`);
   }
   if (command === 'schema') {
     const { schema } = await import('./schema/index.js');
     process.stdout.write(`${printSchema(schema)}\n`);
     return;
   }
-  if (command !== 'serve') {
-    process.stderr.write(`fleetgraph: unknown command "${command}"\n${USAGE}\n`);
-    process.exit(2);
-  }
+  if (command !== 'serve') fail(`unknown command "${oneLine(command)}" (see fleetgraph --help)`);
   let config;
   try {
     config = loadConfig(input);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`fleetgraph: config error: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) fail(`config error: ${oneLine(err.message)}`);
     throw err;
   }
   const { startServer } = await import('./server.js');
   const running = await startServer(config);
   process.stderr.write(`fleetgraph: serving ${config.hosts.length} host(s) (${config.hosts.map((h) => h.name).join(', ')}) at ${running.url}\n`);
 
-  // A rejection nobody handled is logged, never fatal: one bad host or request must not take the server down.
-  process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`fleetgraph: unhandled rejection: ${reason instanceof Error ? reason.name : typeof reason}\n`);
-  });
   const shutdown = (signal: string) => {
     process.stderr.write(`fleetgraph: ${signal}: finishing in-flight requests\n`);
     running.close().then(() => process.exit(0));

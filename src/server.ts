@@ -37,7 +37,14 @@ export async function startServer(config: Config, options: { registryOptions?: {
   const source = new EngineSource(registry);
   const app = createApp({ source, config });
 
+  let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
+    // Shutting down: this answer is its connection's last, so keep-alive clients cannot hold the server
+    // open; an answer already under way when shutdown began closes its connection once it is idle.
+    if (closing) res.setHeader('connection', 'close');
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -50,7 +57,11 @@ export async function startServer(config: Config, options: { registryOptions?: {
       );
       return;
     }
-    void app(req, res);
+    // yoga answers its own errors; anything that still escapes is a 500 here, never an unhandled rejection.
+    Promise.resolve(app(req, res)).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"message":"Unexpected error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}');
+      else res.destroy();
+    });
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
@@ -66,12 +77,12 @@ export async function startServer(config: Config, options: { registryOptions?: {
   const { port } = server.address() as AddressInfo;
   const hostPart = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
 
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${hostPart}:${port}/graphql`,
     port,
     server,
     source,
+    /** Stops listening at once, lets requests in flight finish, then closes the host clients. */
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {

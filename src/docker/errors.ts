@@ -43,16 +43,19 @@ export class HostError extends Error {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
+/** An engine's HTTP error status, without anything its body said. */
+export function statusError(host: string, status: number): HostError {
+  if (status === 401 || status === 403) return new HostError(host, 'HOST_AUTH_ERROR', `HTTP ${status}`);
+  return new HostError(host, 'HOST_ERROR', `HTTP ${status}`);
+}
+
 /** Maps whatever dockerode, docker-modem, node:net, tls or ssh2 threw to a HostError. */
 export function toHostError(host: string, err: unknown): HostError {
   if (err instanceof HostError) return err;
   const e = err as { code?: unknown; name?: string; statusCode?: number; level?: string; message?: string } | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   if (e?.name === 'TimeoutError') return new HostError(host, 'HOST_TIMEOUT', undefined, { cause: err });
-  if (typeof e?.statusCode === 'number') {
-    if (e.statusCode === 401 || e.statusCode === 403) return new HostError(host, 'HOST_AUTH_ERROR', `HTTP ${e.statusCode}`, { cause: err });
-    return new HostError(host, 'HOST_ERROR', `HTTP ${e.statusCode}`, { cause: err });
-  }
+  if (typeof e?.statusCode === 'number') return statusError(host, e.statusCode);
   if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
     return new HostError(host, 'HOST_TLS_ERROR', code, { cause: err });
   if (e?.level === 'client-authentication') return new HostError(host, 'HOST_AUTH_ERROR', 'ssh authentication', { cause: err });

@@ -3,13 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import CircuitBreaker from 'opossum';
 import type { HostConfig } from '../config.js';
-import { HostError, toHostError } from './errors.js';
+import { HostError, statusError, toHostError } from './errors.js';
 import { dockerOptions } from './transport.js';
 
 /**
  * HostRegistry: one dockerode client per host, created once at start-up and reused for every request
  * (keep-alive agents, so a request costs no new connection). Each client is wrapped so that:
  *  - only GET requests ever reach an engine (the gateway is read-only; enforced here, below every caller);
+ *  - an engine's error text is never read into an error (it names sockets and addresses);
  *  - every call has a real total deadline (connect + headers + body), not a socket idle timeout;
  *  - bodies are capped and must be JSON;
  *  - a connection reset (a stale keep-alive socket) is retried once, inside the same deadline;
@@ -84,23 +85,34 @@ export class EngineClient {
     try {
       return await this.getOnce(path, query, deadline);
     } catch (err) {
-      // One retry, and only for a reset of a connection that had worked (a stale keep-alive socket).
+      // One retry, for a connection reset before any answer (typically a keep-alive socket the engine
+      // closed, e.g. across a restart), inside the same deadline.
       const code = (err as { code?: string }).code;
       if ((code === 'ECONNRESET' || code === 'EPIPE') && Date.now() < deadline) return this.getOnce(path, query, deadline);
       throw err;
     }
   }
 
+  /**
+   * One GET under a total deadline: the timer covers connect, headers and body, settles the call itself
+   * when it fires (so no transport can stretch it, whatever it does with the abort), then tears down.
+   */
   private getOnce(path: string, query: Record<string, string>, deadline: number): Promise<EngineResponse> {
     const controller = new AbortController();
-    const remaining = Math.max(1, deadline - Date.now());
-    const timer = setTimeout(() => controller.abort(new HostError(this.name, 'HOST_TIMEOUT')), remaining);
     return new Promise<EngineResponse>((resolve, reject) => {
-      const done = (err: unknown, value?: EngineResponse) => {
+      let settled = false;
+      const finish = (err: unknown, value?: EngineResponse) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (err) reject(controller.signal.aborted ? controller.signal.reason : err);
+        if (err) reject(err);
         else resolve(value!);
       };
+      const timer = setTimeout(() => {
+        const reason = new HostError(this.name, 'HOST_TIMEOUT');
+        finish(reason);
+        controller.abort(reason);
+      }, Math.max(1, deadline - Date.now()));
       const dial = this.docker.modem.dial.bind(this.docker.modem) as Dial;
       dial(
         {
@@ -109,19 +121,23 @@ export class EngineClient {
           options: { ...query },
           isStream: true,
           abortSignal: controller.signal,
-          statusCodes: { 200: true, 400: 'bad parameter', 401: 'unauthorized', 403: 'forbidden', 404: 'no such object', 500: 'server error', 503: 'unavailable' },
+          // Every status comes back as a stream: error bodies are read here, capped, and never quoted
+          // (daemons put socket paths and addresses in them).
+          statusCodes: ANY_STATUS,
         },
         (err, data) => {
-          if (err) return done(err);
-          readJson(this.name, data as IncomingMessage, this.options.maxResponseBytes, controller.signal).then(
-            (body) => {
-              const header = (data as IncomingMessage).headers['api-version'];
-              const apiVersion = typeof header === 'string' ? header : undefined;
-              if (apiVersion) this.apiVersion = apiVersion;
-              done(null, { body, apiVersion });
-            },
-            (e) => done(e),
-          );
+          const res = data as IncomingMessage | null;
+          if (settled) {
+            res?.destroy();
+            return;
+          }
+          if (err || !res) return finish(err ?? new HostError(this.name, 'HOST_BAD_RESPONSE', 'no response'));
+          readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => {
+            const header = res.headers['api-version'];
+            const apiVersion = typeof header === 'string' ? header : undefined;
+            if (apiVersion) this.apiVersion = apiVersion;
+            finish(null, { body, apiVersion });
+          }, finish);
         },
       );
     });
@@ -134,58 +150,100 @@ export class EngineClient {
   }
 }
 
-function readJson(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<unknown> {
+const ANY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, true]));
+
+/** The body of `res`, at most `maxBytes` of it; rejects with a HostError when it is cut short, too big or late. */
+function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const type = String(res.headers['content-type'] ?? '');
-    if (!/^application\/json\b/i.test(type)) {
-      res.destroy();
-      return reject(new HostError(host, 'HOST_BAD_RESPONSE', 'not JSON'));
-    }
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      res.destroy();
-      return reject(new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`));
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    const onAbort = () => res.destroy(signal.reason as Error);
+    let settled = false;
+    const settle = (err: HostError | null) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (!err) return resolve(Buffer.concat(chunks));
+      reject(err);
+      res.destroy();
+    };
+    const onAbort = () => settle(signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT'));
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        res.destroy(new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > maxBytes) settle(new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`));
+      else chunks.push(chunk);
     });
-    res.on('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    res.on('aborted', () => reject(new HostError(host, 'HOST_UNREACHABLE', 'connection closed mid-response')));
-    res.on('end', () => {
-      signal.removeEventListener('abort', onAbort);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON'));
-      }
+    res.on('end', () => settle(null));
+    res.on('error', () => settle(new HostError(host, 'HOST_UNREACHABLE', 'connection closed mid-response')));
+    res.on('close', () => {
+      if (!res.complete) settle(new HostError(host, 'HOST_UNREACHABLE', 'connection closed mid-response'));
     });
   });
 }
 
-/** Every request of this client goes through dial: refuse anything but GET before it leaves the process. */
+/** Checks status, type and size of an engine response and parses it. Rejects with a HostError only. */
+async function readResponse(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<unknown> {
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) {
+    // Drained (capped) so a keep-alive connection stays usable; what it says is never reported.
+    await readBody(host, res, maxBytes, signal).catch(() => undefined);
+    if (signal.aborted) throw signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT');
+    throw statusError(host, status);
+  }
+  const type = String(res.headers['content-type'] ?? '');
+  if (!/^application\/json\b/i.test(type)) {
+    res.destroy();
+    throw new HostError(host, 'HOST_BAD_RESPONSE', 'not JSON');
+  }
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.destroy();
+    throw new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`);
+  }
+  const body = await readBody(host, res, maxBytes, signal);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON');
+  }
+}
+
+function refusal(method: string, path: unknown): ReadOnlyViolation {
+  return new ReadOnlyViolation(`fleetgraph is read-only: refused ${method} ${String(path ?? '')}`);
+}
+
+type BuildRequest = (options: { method?: string; path?: string }, context: unknown, data: unknown, callback: (err: unknown, data: unknown) => void) => void;
+type GuardedAgent = http.Agent & { addRequest(req: http.ClientRequest, options: unknown): void };
+
+/**
+ * Only GET leaves the process. Refused at every level a caller of this client could use (dockerode
+ * methods and modem.dial, modem.buildRequest, an http.request over its agent), before a byte is sent.
+ */
 function guardReadOnly(docker: Docker): void {
-  const modem = docker.modem as unknown as { dial: Dial };
+  const modem = docker.modem as unknown as { dial: Dial; buildRequest: BuildRequest; agent?: GuardedAgent };
   const dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
-    const method = (options.method ?? 'GET').toUpperCase();
-    if (method !== 'GET' && method !== 'HEAD') {
-      callback(new ReadOnlyViolation(`fleetgraph is read-only: refused ${method} ${String(options.path ?? '')}`), null);
-      return;
-    }
+    const method = String(options.method ?? 'GET').toUpperCase();
+    if (method !== 'GET') return callback(refusal(method, options.path), null);
     dial(options, callback);
   };
+  const buildRequest = modem.buildRequest.bind(modem);
+  modem.buildRequest = (options, context, data, callback) => {
+    const method = String(options.method ?? 'GET').toUpperCase();
+    if (method !== 'GET') return callback(refusal(method, options.path), null);
+    buildRequest(options, context, data, callback);
+  };
+  const agent = modem.agent;
+  if (agent) {
+    const addRequest = agent.addRequest.bind(agent);
+    agent.addRequest = (req, options) => {
+      const method = String(req.method ?? 'GET').toUpperCase();
+      // As the agent itself reports a failed connection: the request errors without ever getting a socket.
+      if (method !== 'GET') return (req as unknown as { onSocket(s: null, err: Error): void }).onSocket(null, refusal(method, req.path));
+      addRequest(req, options);
+    };
+  }
 }
 
 export class HostRegistry {

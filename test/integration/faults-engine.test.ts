@@ -1,0 +1,202 @@
+/**
+ * Issue #4 against real engines: a frozen (SIGSTOP), stopped or missing engine costs only its own part
+ * of the answer, and a recovered one is back without rebuilding the app. These tests start (and always
+ * destroy) two engines of their own: the shared ones of global-setup must not be stopped or frozen.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { engineGet } from '../helpers/engine-api.js';
+import { startEngines, type Engine } from '../helpers/engine.js';
+import { importImage } from '../helpers/images.js';
+
+const HOST_TIMEOUT_MS = 1500;
+/** Generous, so a loaded 2-core machine does not flake; a frozen engine would otherwise never answer. */
+const MARGIN_MS = 1500;
+const BREAKER_RESET_MS = 500;
+
+const QUERY = /* GraphQL */ `
+  {
+    images {
+      nodes {
+        id
+        host {
+          name
+        }
+      }
+    }
+    hosts {
+      name
+      status
+      error {
+        code
+        message
+      }
+    }
+  }
+`;
+
+interface Answer {
+  images: { nodes: Array<{ id: string; host: { name: string } }> };
+  hosts: Array<{ name: string; status: string; error: { code: string; message: string } | null }>;
+}
+
+let one: Engine;
+let two: Engine;
+/** What each engine's own API lists (the oracle). */
+const expected = new Map<string, string[]>();
+const apps: TestApp[] = [];
+
+async function engineIds(e: Engine): Promise<string[]> {
+  return (await engineGet<Array<{ Id: string }>>(e.socket, '/images/json')).map((i) => i.Id).sort();
+}
+
+function app(hostTimeoutMs = HOST_TIMEOUT_MS, extraHosts: Array<{ name: string; endpoint: string }> = []): TestApp {
+  const a = createTestApp(
+    [{ name: 'one', endpoint: one.endpoint }, { name: 'two', endpoint: two.endpoint }, ...extraHosts],
+    { hostTimeoutMs },
+    { breakerResetMs: BREAKER_RESET_MS },
+  );
+  apps.push(a);
+  return a;
+}
+
+function idsOf(answer: Answer, host: string): string[] {
+  return answer.images.nodes.filter((n) => n.host.name === host).map((n) => n.id).sort();
+}
+
+async function expectAllUp(a: TestApp): Promise<void> {
+  const r = await a.query<Answer>(QUERY);
+  expect(r.status).toBe(200);
+  expect(r.errors).toBeUndefined();
+  expect(r.data!.hosts.filter((h) => h.name !== 'ghost').map((h) => [h.name, h.status, h.error])).toEqual([
+    ['one', 'UP', null],
+    ['two', 'UP', null],
+  ]);
+  expect(idsOf(r.data!, 'one')).toEqual(expected.get('one'));
+  expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+}
+
+function expectNothingRevealed(r: { errors?: readonly unknown[]; data?: Answer | null }, paths: string[]): void {
+  const text = JSON.stringify([r.errors ?? [], r.data?.hosts.map((h) => h.error) ?? []]);
+  for (const p of paths) expect(text).not.toContain(p);
+  expect(text).not.toMatch(/\.sock\b|unix:|\/tmp\//);
+}
+
+beforeAll(async () => {
+  const started = await startEngines(['faults-one', 'faults-two']);
+  one = started[0]!;
+  two = started[1]!;
+  await importImage(one.socket, { tag: 'faults/one:1', label: { host: 'one' } });
+  await importImage(two.socket, { tag: 'faults/two:1', label: { host: 'two' } });
+  expected.set('one', await engineIds(one));
+  expected.set('two', await engineIds(two));
+  expect(expected.get('one')).toHaveLength(1);
+  expect(expected.get('two')).toHaveLength(1);
+});
+
+afterEach(async () => {
+  for (const a of apps.splice(0)) a.close();
+  // A failed test must not leave the next one a frozen or stopped engine.
+  for (const e of [one, two]) {
+    if (e?.pid() !== undefined) e.signal('SIGCONT');
+    else if (e) await e.start();
+  }
+});
+
+afterAll(async () => {
+  for (const e of [one, two]) {
+    try {
+      e?.signal('SIGCONT');
+    } catch {
+      // not running
+    }
+  }
+  await Promise.all([one?.destroy(), two?.destroy()]);
+});
+
+describe('a frozen engine (SIGSTOP)', () => {
+  it('times out within the deadline while the other host answers, and is back after SIGCONT', async () => {
+    const a = app();
+    await expectAllUp(a); // also leaves a keep-alive connection to the engine that is about to freeze
+
+    one.signal('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const r = await a.query<Answer>(QUERY);
+      const elapsed = Date.now() - t0;
+      expect(r.status).toBe(200);
+      expect(elapsed).toBeGreaterThanOrEqual(HOST_TIMEOUT_MS - 50);
+      expect(elapsed).toBeLessThan(HOST_TIMEOUT_MS + MARGIN_MS);
+      expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+      expect(idsOf(r.data!, 'one')).toEqual([]);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors![0]).toMatchObject({ path: ['images'], extensions: { code: 'HOST_TIMEOUT', host: 'one' } });
+      expect(r.data!.hosts).toEqual([
+        { name: 'one', status: 'TIMEOUT', error: { code: 'HOST_TIMEOUT', message: r.errors![0]!.message } },
+        { name: 'two', status: 'UP', error: null },
+      ]);
+      expectNothingRevealed(r, [one.socket, one.dir, two.dir]);
+    } finally {
+      one.signal('SIGCONT');
+    }
+
+    // One failure does not open the breaker; waiting out its reset time makes that so either way.
+    await new Promise((resolve) => setTimeout(resolve, BREAKER_RESET_MS + 100));
+    await expectAllUp(a);
+  });
+});
+
+describe('a stopped engine', () => {
+  it('is HOST_UNREACHABLE at once (not at the deadline), and back after a restart without rebuilding the app', async () => {
+    // A long deadline: an unreachable host must not wait for it.
+    const a = app(10_000);
+    await expectAllUp(a);
+
+    await one.stop();
+    const t0 = Date.now();
+    const r = await a.query<Answer>(QUERY);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r.status).toBe(200);
+    expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.host])).toEqual([[['images'], 'HOST_UNREACHABLE', 'one']]);
+    expect(r.data!.hosts[0]).toMatchObject({ name: 'one', status: 'UNREACHABLE', error: { code: 'HOST_UNREACHABLE' } });
+    expectNothingRevealed(r, [one.socket, one.dir]);
+
+    await one.start();
+    await new Promise((resolve) => setTimeout(resolve, BREAKER_RESET_MS + 100));
+    await expectAllUp(a);
+    // And again: the connection made by the first answer after the restart is reused.
+    await expectAllUp(a);
+  });
+
+  it('is back after a restart even when the app had live keep-alive connections to it', async () => {
+    const a = app();
+    // Several concurrent queries open several pooled connections to the engine.
+    await Promise.all([expectAllUp(a), expectAllUp(a), expectAllUp(a)]);
+    await one.stop();
+    await one.start();
+    // No failure in between: the pooled connections died with the old daemon, and none may fail this answer.
+    await expectAllUp(a);
+  });
+});
+
+describe('a host whose socket does not exist', () => {
+  it('is HOST_UNREACHABLE, and the path is not in the answer', async () => {
+    const missing = join(one.dir, 'no-such-dir', 'docker.sock');
+    const a = app(HOST_TIMEOUT_MS, [{ name: 'ghost', endpoint: `unix://${missing}` }]);
+    const t0 = Date.now();
+    const r = await a.query<Answer>(QUERY);
+    expect(Date.now() - t0).toBeLessThan(HOST_TIMEOUT_MS);
+    expect(r.status).toBe(200);
+    expect(idsOf(r.data!, 'one')).toEqual(expected.get('one'));
+    expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.host])).toEqual([[['images'], 'HOST_UNREACHABLE', 'ghost']]);
+    expect(r.data!.hosts.map((h) => [h.name, h.status, h.error?.code ?? null])).toEqual([
+      ['one', 'UP', null],
+      ['two', 'UP', null],
+      ['ghost', 'UNREACHABLE', 'HOST_UNREACHABLE'],
+    ]);
+    expectNothingRevealed(r, [missing, one.dir]);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * Issue #4 at the server level: the built CLI (dist/src/cli.js) as a process. Health and readiness,
+ * config errors (exit 2, one line on stderr naming the entry), graceful SIGTERM with a request in
+ * flight, and an unhandled rejection that must not take the server down. Fake engines only.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
+import { freePort } from '../helpers/process.js';
+
+const execFileP = promisify(execFile);
+const ROOT = process.cwd();
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: Cli[] = [];
+
+function runCli(args: string[], nodeArgs: string[] = []): Cli {
+  const env = { ...process.env };
+  delete env.NODE_ENV;
+  delete env.FLEETGRAPH_HOSTS;
+  delete env.FLEETGRAPH_AUTH_TOKENS;
+  delete env.DOCKER_HOST;
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const cli = { child, stdout: () => out, stderr: () => err, exited };
+  started.push(cli);
+  return cli;
+}
+
+async function within<T>(what: string, p: Promise<T>, ms: number, detail: () => string = () => ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms\n${detail()}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts `serve` on a free port and waits until it says it serves. */
+async function serve(hosts: string[], extra: string[] = [], nodeArgs: string[] = []): Promise<{ cli: Cli; base: string }> {
+  const port = await freePort();
+  const cli = runCli(['serve', ...hosts.flatMap((h) => ['--host', h]), '--port', String(port), ...extra], nodeArgs);
+  const base = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 20_000;
+  while (!cli.stderr().includes(`at ${base}/graphql`)) {
+    if (cli.child.exitCode !== null || Date.now() > end) throw new Error(`fleetgraph did not start:\n${cli.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { cli, base };
+}
+
+let up: FakeEngine;
+let slow: FakeEngine;
+
+beforeAll(async () => {
+  await execFileP('npm', ['run', 'build'], { cwd: ROOT, timeout: 240_000 }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`npm run build failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  });
+  up = await startFakeEngine('up');
+  slow = await startFakeEngine('slow');
+  slow.set('/images/json', { slowMs: 1000 });
+}, 300_000);
+
+afterEach(async () => {
+  // Only the processes this file started, by pid.
+  for (const cli of started.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  }
+});
+
+afterAll(async () => {
+  await Promise.all([up?.stop(), slow?.stop()]);
+});
+
+describe('health and readiness', () => {
+  it('/healthz is 200; /readyz is 200 with each host reachable or not, and no address in it', async () => {
+    const missing = join(up.dir, 'missing', 'docker.sock');
+    const { base } = await serve([`up=${up.endpoint}`, `gone=unix://${missing}`]);
+
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await ready.text();
+    const body = JSON.parse(text) as { hosts: Array<{ name: string; status: string }>; hostsUp: number };
+    expect(body.hosts).toEqual([
+      { name: 'up', status: 'UP' },
+      { name: 'gone', status: 'UNREACHABLE' },
+    ]);
+    expect(body.hostsUp).toBe(1);
+    expect(text).not.toContain(up.dir);
+    expect(text).not.toContain('.sock');
+    expect(up.count({ method: 'GET' })).toBeGreaterThanOrEqual(1);
+    expect(up.count()).toBe(up.count({ method: 'GET' }));
+  });
+});
+
+describe('bad configuration', () => {
+  it.each([
+    ['a duplicate host name', ['--host', 'a=unix:///tmp/a.sock', '--host', 'a=unix:///tmp/b.sock'], /host "a".*duplicate/],
+    ['an unknown scheme', ['--host', 'a=ftp://example.test/x'], /host "a".*unknown scheme "ftp"/],
+    ['a host spec without a name', ['--host', 'unix:///tmp/a.sock'], /--host "unix:\/\/\/tmp\/a.sock"/],
+    ['a port that is not a number', ['--host', 'a=unix:///tmp/a.sock', '--port', 'eighty'], /--port.*"eighty"/],
+    ['an unknown option', ['--hots', 'a=unix:///tmp/a.sock'], /--hots/],
+  ])('%s: exit code 2 and one line on stderr naming it', async (_what, args, pattern) => {
+    const cli = runCli(['serve', ...args]);
+    const { code } = await within('exit', cli.exited, 20_000, cli.stderr);
+    expect(code).toBe(2);
+    const lines = cli.stderr().split('\n').filter((l) => l.trim() !== '');
+    expect(lines, cli.stderr()).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(lines[0]).toMatch(/^fleetgraph: /);
+    expect(cli.stdout()).toBe('');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM lets a slow request in flight finish with 200, refuses new connections, and exits 0', async () => {
+    const { cli, base } = await serve([`slow=${slow.endpoint}`]);
+    slow.reset();
+    slow.set('/images/json', { slowMs: 1000 });
+
+    const t0 = Date.now();
+    const inFlight = fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ images { totalCount nodes { id } } }' }),
+    });
+    // The request has reached the engine: it is in flight in the gateway.
+    const reached = Date.now() + 5000;
+    while (slow.count({ path: '/images/json' }) === 0 && Date.now() < reached) await new Promise((r) => setTimeout(r, 20));
+    expect(slow.count({ path: '/images/json' })).toBe(1);
+
+    cli.child.kill('SIGTERM');
+    await within('the SIGTERM message', (async () => {
+      while (!cli.stderr().includes('SIGTERM')) await new Promise((r) => setTimeout(r, 20));
+    })(), 5000, cli.stderr);
+
+    // No new connections once shutting down.
+    const refused = await new Promise<string>((resolve) => {
+      const req = http.get(`${base}/healthz`, { agent: false }, (res) => {
+        res.resume();
+        resolve(`HTTP ${res.statusCode}`);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+
+    const res = await within('the in-flight answer', inFlight, 10_000, cli.stderr);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { errors?: unknown; data: { images: { totalCount: number } } };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.images.totalCount).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+
+    // The client would keep its connection alive (for the server's 5 s keep-alive timeout): the server must
+    // close it with that last answer and exit promptly, not wait for the client.
+    const { code, signal } = await within('exit after SIGTERM', cli.exited, 2500, cli.stderr);
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+  });
+
+  it('SIGTERM with nothing in flight exits 0 at once, even with idle keep-alive clients', async () => {
+    const { cli, base } = await serve([`up=${up.endpoint}`]);
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.get(`${base}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        }).on('error', reject);
+      });
+      const t0 = Date.now();
+      cli.child.kill('SIGTERM');
+      const { code } = await within('exit after SIGTERM', cli.exited, 5000, cli.stderr);
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('unhandled rejections', () => {
+  it('are logged and do not take the server down', async () => {
+    // A rejection nobody handles, a moment after start-up (as a bug in a dependency would make one).
+    const preload = `data:text/javascript,setTimeout(() => { Promise.reject(new Error('boom /var/run/secret.sock')); }, 300);`;
+    const { cli, base } = await serve([`up=${up.endpoint}`], [], ['--import', preload]);
+    await within('the rejection to be logged', (async () => {
+      while (!cli.stderr().includes('unhandled rejection')) await new Promise((r) => setTimeout(r, 20));
+    })(), 5000, cli.stderr);
+    expect(cli.child.exitCode).toBeNull();
+    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ images { totalCount } }' }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: { images: { totalCount: number } } }).data.images.totalCount).toBe(2);
+    // The log names the kind of error, not its text (which may hold paths).
+    expect(cli.stderr()).not.toContain('secret.sock');
+  });
+});
