@@ -1,11 +1,15 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { schema } from './schema/index.js';
 import { requestScopes, securityPlugins } from './security.js';
 
-/** Appends the per-host partial errors collected during execution to the result. */
+/**
+ * Appends the per-host partial errors collected during execution to the result, and gives variable
+ * coercion errors (which graphql-js reports without a code) the code clients expect.
+ */
 function usePartialErrors(): Plugin<Context> {
   return {
     onExecute() {
@@ -13,11 +17,18 @@ function usePartialErrors(): Plugin<Context> {
         onExecuteDone({ args, result, setResult }) {
           if (Symbol.asyncIterator in result) return;
           const extra = (args.contextValue as Context).partialErrors.list();
-          if (extra.length > 0) setResult({ ...result, errors: [...(result.errors ?? []), ...extra] });
+          const errors = result.errors?.map((e) =>
+            isUncodedVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }) : e,
+          );
+          if (extra.length > 0 || errors?.some((e, i) => e !== result.errors![i])) setResult({ ...result, errors: [...(errors ?? []), ...extra] });
         },
       };
     },
   };
+}
+
+function isUncodedVariableError(e: GraphQLError): boolean {
+  return !e.path && !e.extensions?.code && e.message.startsWith('Variable "$');
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -37,8 +48,8 @@ export function createApp(deps: AppDeps): App {
     // GraphiQL is served from the installed package, never from a CDN.
     renderGraphiQL,
     graphiql: deps.config.graphiql ? { title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query } : false,
-    // Unexpected errors reach clients as "Unexpected error." (details only in development mode).
-    maskedErrors: { isDev: !deps.config.production },
+    // Unexpected errors reach clients as "Unexpected error."; their details go to the log, never to clients.
+    maskedErrors: true,
     // No CORS headers unless origins are configured: browsers then refuse cross-origin reads.
     cors: deps.config.corsOrigins.length
       ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AuthToken, Config } from './config.js';
 
@@ -83,6 +85,17 @@ export function useBodyLimit(maxBytes: number): Plugin {
   };
 }
 
+/** Armor reports rejections as bare "Syntax Error"s; report them as validation errors with a code instead. */
+function coded(limit: string): GraphQLArmorCallbackConfiguration {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (ctx, err) =>
+        ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit } })),
+    ],
+  };
+}
+
 export function securityPlugins(config: Config): Plugin[] {
   const { limits } = config;
   return [
@@ -91,11 +104,12 @@ export function securityPlugins(config: Config): Plugin[] {
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
     EnvelopArmorPlugin({
-      maxDepth: { n: limits.maxDepth },
-      maxAliases: { n: limits.maxAliases },
+      maxDepth: { n: limits.maxDepth, ...coded('maxDepth') },
+      maxAliases: { n: limits.maxAliases, ...coded('maxAliases') },
+      // Counted while parsing, before there is a validation context to report to: a parse error.
       maxTokens: { n: limits.maxTokens },
-      costLimit: { maxCost: limits.maxCost },
-      maxDirectives: { n: 20 },
+      costLimit: { maxCost: limits.maxCost, ...coded('maxCost') },
+      maxDirectives: { n: 20, ...coded('maxDirectives') },
       blockFieldSuggestion: { enabled: config.production },
     }) as Plugin,
   ];

@@ -38,12 +38,16 @@ export function decodeCursor(cursor: string, scope: string, argument: string, ar
     throw badInput(`${argument}: not a cursor this API issued`, argument, { code: 'INVALID_CURSOR' });
   }
   const c = parsed as { v?: unknown; s?: unknown; k?: unknown };
-  const keyOk = Array.isArray(c.k) && c.k.length === arity && c.k.every((x) => x === null || typeof x === 'string' || typeof x === 'number');
-  if (c.v !== 1 || typeof c.s !== 'string' || !keyOk) throw badInput(`${argument}: not a cursor this API issued`, argument, { code: 'INVALID_CURSOR' });
+  const wellFormed = c.v === 1 && typeof c.s === 'string' && /^[A-Za-z0-9_-]{12}$/.test(c.s) && Array.isArray(c.k);
+  if (!wellFormed) throw badInput(`${argument}: not a cursor this API issued`, argument, { code: 'INVALID_CURSOR' });
+  // A well-formed cursor of another query (other hosts, filter or order) is stale, whatever its key's shape.
   if (c.s !== scope)
     throw badInput(`${argument}: the cursor belongs to a different query (hosts, filter or orderBy changed); start again without it`, argument, {
       code: 'STALE_CURSOR',
     });
+  const key = c.k as unknown[];
+  const keyOk = key.length === arity && key.every((x) => x === null || typeof x === 'string' || typeof x === 'number');
+  if (!keyOk) throw badInput(`${argument}: not a cursor this API issued`, argument, { code: 'INVALID_CURSOR' });
   return c.k as SortKey;
 }
 

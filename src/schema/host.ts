@@ -22,7 +22,8 @@ export const HostStatusEnum = builder.enumType('HostStatus', {
   } satisfies Record<HostStatusValue, { description: string }>,
 });
 
-const HostErrorInfo = builder.objectRef<HostError>('HostError').implement({
+// A plain object, not the HostError itself: graphql-js treats an Error returned by a resolver as a thrown one.
+const HostErrorInfo = builder.objectRef<{ code: string; message: string; at: Date }>('HostError').implement({
   description: 'Why a host could not be read.',
   fields: (t) => ({
     code: t.string({ description: 'Stable code, as in the GraphQL error extensions.code (HOST_UNREACHABLE, HOST_TIMEOUT, …).', resolve: (e) => e.code }),
@@ -63,7 +64,7 @@ HostType.implement({
       description: 'Why the host could not be read in this request; null when it answered.',
       resolve: async (h, _a, ctx) => {
         const r = await hostImages(ctx, h.name);
-        return r instanceof HostError ? r : null;
+        return r instanceof HostError ? { code: r.code, message: r.message, at: r.at } : null;
       },
     }),
     engine: t.field({

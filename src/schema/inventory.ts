@@ -17,7 +17,7 @@ export function pathOf(info: GraphQLResolveInfo): Array<string | number> {
 /** The hosts a list covers: all visible ones by default; unknown (or hidden) names are an error naming them. */
 export function chooseHosts(ctx: Context, names: readonly string[] | null | undefined, argument = 'hosts'): string[] {
   if (names === null || names === undefined) return [...ctx.visibleHosts];
-  const unknown = names.filter((n) => !ctx.visibleHosts.includes(n));
+  const unknown = [...new Set(names.filter((n) => !ctx.visibleHosts.includes(n)))];
   if (unknown.length > 0) {
     throw new GraphQLError(`${argument}: unknown host${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`, {
       extensions: { code: 'UNKNOWN_HOST', argument, hosts: unknown },
