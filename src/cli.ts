@@ -17,6 +17,8 @@ Options:
   --auth-token-file FILE   bearer tokens, one per line ("TOKEN [hosts=a,b]")
   --insecure-no-auth       allow a non-loopback --listen without tokens
   --cors-origin ORIGIN     allow browser requests from ORIGIN (repeatable)
+  --max-depth N, --max-aliases N, --max-tokens N, --max-cost N, --max-body-bytes N
+                           query limits (defaults 10, 15, 2000, 20000, 102400)
   --no-graphiql            do not serve GraphiQL
   --introspection / --no-introspection
   -h, --help
@@ -44,6 +46,11 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
       'auth-token-file': { type: 'string' },
       'insecure-no-auth': { type: 'boolean' },
       'cors-origin': { type: 'string', multiple: true },
+      'max-depth': { type: 'string' },
+      'max-aliases': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-cost': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
       'no-graphiql': { type: 'boolean' },
       introspection: { type: 'boolean' },
       'no-introspection': { type: 'boolean' },
@@ -64,6 +71,19 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
     ...(values['auth-token-file'] ? { authTokenFile: values['auth-token-file'] } : {}),
     ...(values['insecure-no-auth'] ? { insecureNoAuth: true } : {}),
     ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
+    limits: Object.fromEntries(
+      (
+        [
+          ['maxDepth', 'max-depth'],
+          ['maxAliases', 'max-aliases'],
+          ['maxTokens', 'max-tokens'],
+          ['maxCost', 'max-cost'],
+          ['maxBodyBytes', 'max-body-bytes'],
+        ] as const
+      )
+        .filter(([, flag]) => values[flag] !== undefined)
+        .map(([key, flag]) => [key, int(values[flag], `--${flag}`)!]),
+    ),
     ...(values['no-graphiql'] ? { graphiql: false } : {}),
     ...(values.introspection ? { introspection: true } : {}),
     ...(values['no-introspection'] ? { introspection: false } : {}),

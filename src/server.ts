@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { HostRegistry } from './docker/hosts.js';
 import { EngineSource, type InventorySource } from './docker/source.js';
 import { HostError } from './docker/errors.js';
+import { TokenChecker } from './security.js';
 
 /**
  * The only file that listens: node:http around the yoga app, plus /healthz and /readyz, and a
@@ -18,24 +19,37 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function readiness(source: InventorySource) {
+const READY_WAIT_MS = 2000;
+
+/**
+ * Configuration is loaded (or we would not be listening) and each host's reachability, probed with
+ * /version but waited on for at most READY_WAIT_MS, so a frozen host cannot hold the probe. Host names
+ * are listed only to callers that could see them: with tokens configured, an anonymous probe learns only
+ * that the gateway is ready, and a scoped token only about its own hosts.
+ */
+async function readiness(source: InventorySource, visible: readonly string[] | undefined) {
+  if (visible === undefined) return { ready: true };
   const hosts = await Promise.all(
-    source.hostNames().map(async (name) => {
-      try {
-        await source.version(name);
-        return { name, status: 'UP' };
-      } catch (err) {
-        return { name, status: err instanceof HostError ? err.code.replace(/^HOST_/, '') : 'ERROR' };
-      }
-    }),
+    source
+      .hostNames()
+      .filter((name) => visible.includes(name))
+      .map(async (name) => {
+        const probe = source.version(name).then(
+          () => 'UP',
+          (err: unknown) => (err instanceof HostError ? err.code.replace(/^HOST_/, '') : 'ERROR'),
+        );
+        const late = new Promise<string>((resolve) => setTimeout(resolve, READY_WAIT_MS, 'TIMEOUT').unref());
+        return { name, status: await Promise.race([probe, late]) };
+      }),
   );
-  return { ready: true, hostsUp: hosts.filter((h) => h.status === 'UP').length, hosts };
+  return { ready: true, hostCount: hosts.length, hostsUp: hosts.filter((h) => h.status === 'UP').length, hosts };
 }
 
 export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number } } = {}): Promise<RunningServer> {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions });
   const source = new EngineSource(registry);
   const app = createApp({ source, config });
+  const tokens = new TokenChecker(config.tokens);
 
   let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
@@ -51,7 +65,10 @@ export async function startServer(config: Config, options: { registryOptions?: {
       return;
     }
     if (path === '/readyz') {
-      readiness(source).then(
+      // Without tokens every host is visible; with them, the presented token decides.
+      const token = tokens.enabled ? tokens.check(req.headers.authorization ?? null) : undefined;
+      const visible = !tokens.enabled ? source.hostNames() : token ? (token.hosts ?? source.hostNames()) : undefined;
+      readiness(source, visible).then(
         (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
         () => res.writeHead(503).end(),
       );

@@ -121,6 +121,8 @@ describe('bad configuration', () => {
     ['a host spec without a name', ['--host', 'unix:///tmp/a.sock'], /--host "unix:\/\/\/tmp\/a.sock"/],
     ['a port that is not a number', ['--host', 'a=unix:///tmp/a.sock', '--port', 'eighty'], /--port.*"eighty"/],
     ['an unknown option', ['--hots', 'a=unix:///tmp/a.sock'], /--hots/],
+    ['a public address without tokens', ['--host', 'a=unix:///tmp/a.sock', '--listen', '0.0.0.0'], /--listen 0\.0\.0\.0.*refusing.*--insecure-no-auth/],
+    ['a limit that is not a number', ['--host', 'a=unix:///tmp/a.sock', '--max-depth', 'deep'], /--max-depth.*"deep"/],
   ])('%s: exit code 2 and one line on stderr naming it', async (_what, args, pattern) => {
     const cli = runCli(['serve', ...args]);
     const { code } = await within('exit', cli.exited, 20_000, cli.stderr);
@@ -130,6 +132,15 @@ describe('bad configuration', () => {
     expect(lines[0]).toMatch(pattern);
     expect(lines[0]).toMatch(/^fleetgraph: /);
     expect(cli.stdout()).toBe('');
+  });
+});
+
+describe('flags', () => {
+  it('applies query limits given on the command line', async () => {
+    const { base } = await serve([`up=${up.endpoint}`], ['--max-depth', '2']);
+    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hosts { engine { version } } }' }) });
+    const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string; limit?: string } }> };
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'maxDepth' });
   });
 });
 
