@@ -235,6 +235,7 @@ class EngineImpl implements Engine {
     readonly name: string,
     readonly dir: string,
     readonly containerdNamespace: string,
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.socket = join(dir, 'docker.sock');
     this.endpoint = `unix://${this.socket}`;
@@ -266,6 +267,7 @@ class EngineImpl implements Engine {
       '--userland-proxy=false',
       '--containerd-namespace', this.containerdNamespace,
       '--containerd-plugins-namespace', `${this.containerdNamespace}-p`,
+      ...this.extraArgs,
     ];
   }
 
@@ -440,13 +442,22 @@ async function makeDir(): Promise<string> {
   return mkdtemp(join(base, 'fleetgraph-engine-'));
 }
 
+export interface StartEngineOptions {
+  /**
+   * More dockerd arguments, appended after the harness's own (which include the unix socket the
+   * harness pings), kept across stop()/start(). E.g. a TLS listener:
+   * `['--host', 'tcp://127.0.0.1:PORT', '--tlsverify', '--tlscacert', CA, '--tlscert', CERT, '--tlskey', KEY]`.
+   */
+  extraArgs?: string[];
+}
+
 /** Create the dirs and start one private dockerd. On failure nothing is left behind. */
-export async function startEngine(name: string): Promise<Engine> {
+export async function startEngine(name: string, options: StartEngineOptions = {}): Promise<Engine> {
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`bad engine name ${JSON.stringify(name)}`);
   installExitHook();
   const dir = await makeDir();
   const ns = `fg-${name}-${randomBytes(3).toString('hex')}`;
-  const engine = new EngineImpl(name, dir, ns);
+  const engine = new EngineImpl(name, dir, ns, [...(options.extraArgs ?? [])]);
   live.add(engine);
   try {
     await writeFile(

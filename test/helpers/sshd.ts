@@ -1,0 +1,345 @@
+/**
+ * A private OpenSSH server for tests: Debian's /usr/sbin/sshd on 127.0.0.1:<free port>, with its own
+ * host key, config, pidfile, authorized_keys and log in a temp dir. Root may log in by key only, with
+ * one of two generated keys (one of them passphrase-protected), and both keys are forced to run
+ * `docker system dial-stdio` against one private engine's unix socket, so an `ssh://root@127.0.0.1:PORT`
+ * host reaches exactly that engine, whatever command the client asks for.
+ *
+ * Rules this module keeps (as engine.ts does for dockerd):
+ *  - it only signals the sshd it spawned and that sshd's descendants (found by walking /proc ppids
+ *    from our pid while the listener is SIGSTOPped, so it cannot fork more meanwhile);
+ *  - every server is registered until destroyed, and a process 'exit' hook kills whatever is left;
+ *  - on a failed start nothing is left behind.
+ *
+ * Notes:
+ *  - sshd needs its privilege-separation dir /run/sshd; it is created if missing (and left: it is
+ *    the system's, harmless, and another sshd may be using it).
+ *  - each connection is served by a child sshd in a session of its own (setsid), so killing the
+ *    listener's process group would not end connections; dropConnections() kills them by pid.
+ *  - a forced command runs through root's shell (bash -c), and bash sources ~/.bashrc when started by
+ *    sshd; the command therefore names the docker CLI by absolute path instead of trusting PATH.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './process.js';
+
+const execFileP = promisify(execFile);
+
+const SSHD = '/usr/sbin/sshd';
+const START_TIMEOUT_MS = 10_000;
+/** Docker CLIs that may be installed; the first whose `system dial-stdio` exists is used. */
+const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'];
+
+export interface Sshd {
+  /** temp dir (prefix "fleetgraph-sshd-") */
+  dir: string;
+  port: number;
+  /** `ssh://root@127.0.0.1:${port}` */
+  endpoint: string;
+  /** the authorized client key (OpenSSH ed25519, no passphrase) */
+  clientKey: string;
+  /** also authorized: the same kind of key, encrypted with {@link passphrase} */
+  passphraseKey: string;
+  passphrase: string;
+  /** a key sshd does not accept */
+  wrongKey: string;
+  /** the docker CLI the forced command runs */
+  dockerCli: string;
+  /** listener pid while running */
+  pid(): number | undefined;
+  /** pids of the per-connection sshd children (one per open SSH connection) */
+  connections(): number[];
+  /** kill every per-connection child (and its session processes); the listener keeps listening */
+  dropConnections(): Promise<void>;
+  /** (re)start the listener on the same port and files; resolves once it accepts TCP connections */
+  start(): Promise<void>;
+  /** stop the listener and every connection it serves; keeps the dir */
+  stop(): Promise<void>;
+  /** send a signal (e.g. SIGSTOP / SIGCONT) to the listener only; open connections are not affected */
+  signal(sig: NodeJS.Signals): void;
+  /** stop and rm -rf the dir. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+const live = new Set<SshdImpl>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const s of [...live]) s.destroySync();
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tryKill(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** pid -> ppid for every live, non-zombie process. */
+function ppids(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const ent of readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = readFileSync(`/proc/${ent}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z' || rest[0] === 'X') continue;
+      out.set(Number(ent), Number(rest[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Every descendant of `root` (not root itself), parents before children. */
+function descendants(root: number): number[] {
+  const table = ppids();
+  const out: number[] = [];
+  for (let frontier = [root]; frontier.length; out.push(...frontier)) {
+    const parents = frontier;
+    frontier = [...table].filter(([, ppid]) => parents.includes(ppid)).map(([pid]) => pid);
+  }
+  return out;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<boolean> {
+  const gone = () => {
+    const table = ppids();
+    return pids.every((p) => !table.has(p));
+  };
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(25)) if (gone()) return true;
+  return gone();
+}
+
+/** SIGTERM `pids`, run `then` (e.g. SIGCONT a stopped parent), wait, SIGKILL what is left. */
+async function killAll(pids: number[], then: () => void = () => undefined): Promise<void> {
+  for (const p of pids) tryKill(p, 'SIGTERM');
+  then();
+  if (!(await waitGone(pids, 3_000))) {
+    for (const p of pids) tryKill(p, 'SIGKILL');
+    await waitGone(pids, 2_000);
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function pickDockerCli(): Promise<string> {
+  for (const cli of DOCKER_CLIS) {
+    if (!existsSync(cli)) continue;
+    try {
+      await execFileP(cli, ['system', 'dial-stdio', '--help'], { timeout: 10_000 });
+      return cli;
+    } catch {
+      // no dial-stdio in this one
+    }
+  }
+  throw new Error(`no docker CLI with "system dial-stdio" among ${DOCKER_CLIS.join(', ')}`);
+}
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch (err) {
+    return `(no log: ${(err as Error).message})`;
+  }
+}
+
+class SshdImpl implements Sshd {
+  readonly endpoint: string;
+  readonly clientKey: string;
+  readonly wrongKey: string;
+  readonly passphraseKey: string;
+  readonly passphrase = 'fleetgraph test passphrase';
+  readonly config: string;
+  readonly log: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private destroyed = false;
+
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly dockerCli: string,
+  ) {
+    this.endpoint = `ssh://root@127.0.0.1:${port}`;
+    this.clientKey = join(dir, 'client_key');
+    this.wrongKey = join(dir, 'wrong_key');
+    this.passphraseKey = join(dir, 'passphrase_key');
+    this.config = join(dir, 'sshd_config');
+    this.log = join(dir, 'sshd.log');
+  }
+
+  pid(): number | undefined {
+    const c = this.child;
+    if (!c || c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return undefined;
+    return c.pid;
+  }
+
+  connections(): number[] {
+    const pid = this.pid();
+    if (pid === undefined) return [];
+    return [...ppids()].filter(([, ppid]) => ppid === pid).map(([p]) => p);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.pid();
+    if (pid === undefined) throw new Error('sshd is not running');
+    process.kill(pid, sig);
+  }
+
+  async dropConnections(): Promise<void> {
+    const pid = this.pid();
+    if (pid === undefined) return;
+    tryKill(pid, 'SIGSTOP'); // no new connection children while we collect them
+    await killAll(descendants(pid), () => tryKill(pid, 'SIGCONT'));
+  }
+
+  async start(): Promise<void> {
+    if (this.destroyed) throw new Error('sshd: start() after destroy()');
+    if (this.pid() !== undefined) return;
+    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    await rm(join(this.dir, 'sshd.pid'), { force: true });
+    const logFd = openSync(this.log, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(SSHD, ['-D', '-e', '-f', this.config], { cwd: this.dir, detached: true, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
+    child.unref();
+    this.child = child;
+    let exitInfo: string | undefined;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, sig) => {
+        exitInfo = `exited with ${sig ?? `code ${code}`}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        exitInfo = `could not be spawned: ${err.message}`;
+        resolve();
+      });
+    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exitInfo !== undefined) throw new Error(`sshd ${exitInfo}.\n--- tail of ${this.log} ---\n${await tail(this.log)}`);
+      if (await canConnect(this.port)) return;
+      await sleep(50);
+    }
+    await this.stop();
+    throw new Error(`sshd did not accept connections on 127.0.0.1:${this.port} within ${START_TIMEOUT_MS} ms.\n${await tail(this.log)}`);
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.pid();
+    if (pid === undefined) return;
+    tryKill(pid, 'SIGSTOP');
+    await killAll([...descendants(pid), pid], () => tryKill(pid, 'SIGCONT'));
+    const exited = this.exited;
+    if (exited) await Promise.race([exited, sleep(2_000)]);
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      await this.stop();
+    } finally {
+      this.destroyed = true;
+      await rm(this.dir, { recursive: true, force: true });
+      live.delete(this);
+    }
+  }
+
+  destroySync(): void {
+    this.destroyed = true;
+    const pid = this.pid();
+    if (pid !== undefined) {
+      tryKill(pid, 'SIGSTOP');
+      for (const p of [...descendants(pid), pid]) tryKill(p, 'SIGKILL');
+    }
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+    live.delete(this);
+  }
+}
+
+async function keygen(file: string, comment: string, passphrase = ''): Promise<void> {
+  await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', comment, '-f', file], { timeout: 10_000 });
+}
+
+/**
+ * Start a private sshd whose only authorized key runs `docker system dial-stdio` against the engine
+ * listening on `engineSocket` (a filesystem path). On failure nothing is left behind.
+ */
+export async function startSshd(engineSocket: string): Promise<Sshd> {
+  installExitHook();
+  const dockerCli = await pickDockerCli();
+  const dir = await mkdtemp(join(tmpdir(), 'fleetgraph-sshd-'));
+  const port = await freePort();
+  const sshd = new SshdImpl(dir, port, dockerCli);
+  live.add(sshd);
+  try {
+    await keygen(join(dir, 'ssh_host_ed25519_key'), 'fleetgraph-test-host');
+    await keygen(sshd.clientKey, 'fleetgraph-test-client');
+    await keygen(sshd.wrongKey, 'fleetgraph-test-wrong');
+    await keygen(sshd.passphraseKey, 'fleetgraph-test-passphrase', sshd.passphrase);
+    const command = `DOCKER_HOST=unix://${engineSocket} ${dockerCli} system dial-stdio`;
+    const options = `command="${command}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding`;
+    const lines: string[] = [];
+    for (const key of [sshd.clientKey, sshd.passphraseKey]) lines.push(`${options} ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+    await writeFile(join(dir, 'authorized_keys'), lines.join(''), { mode: 0o600 });
+    await writeFile(
+      sshd.config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'AllowTcpForwarding no',
+        'X11Forwarding no',
+        'PrintMotd no',
+        // one exec channel per pooled HTTP connection; the default (10) is enough for the agent's 8
+        'MaxSessions 32',
+        'MaxStartups 64',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
+    execFileSync(SSHD, ['-t', '-f', sshd.config], { stdio: 'pipe', timeout: 10_000 });
+    await sshd.start();
+    return sshd;
+  } catch (err) {
+    await sshd.destroy().catch(() => undefined);
+    throw err;
+  }
+}
