@@ -202,9 +202,10 @@ function readKeyFile(host: string, what: string, path: string): Buffer {
   }
 }
 
-function isTlsEndpoint(endpoint: string): boolean {
+/** Docker's rule: https://, port 2376, or DOCKER_TLS_VERIFY set. */
+function isTlsEndpoint(endpoint: string, env: NodeJS.ProcessEnv): boolean {
   const url = new URL(endpoint);
-  return url.protocol === 'https:' || (url.protocol === 'tcp:' && url.port === '2376');
+  return url.protocol === 'https:' || (url.protocol === 'tcp:' && (url.port === '2376' || Boolean(env.DOCKER_TLS_VERIFY)));
 }
 
 type FileHost = z.infer<typeof fileHostSchema>;
@@ -212,7 +213,7 @@ type FileHost = z.infer<typeof fileHostSchema>;
 function resolveHost(spec: { name: string; endpoint: string }, file: FileHost | undefined, base: string, env: NodeJS.ProcessEnv, defaultTimeout: number): HostConfig {
   const host: HostConfig = { name: spec.name, endpoint: spec.endpoint, timeoutMs: file?.timeoutMs ?? defaultTimeout };
   const tls = file?.tls;
-  if (tls || isTlsEndpoint(spec.endpoint)) {
+  if (tls || isTlsEndpoint(spec.endpoint, env)) {
     const certPath = tls?.certPath ?? (tls?.ca || tls?.cert || tls?.key ? undefined : env.DOCKER_CERT_PATH);
     const pick = (explicit: string | undefined, file: string) =>
       explicit ? expandHome(explicit, base) : certPath ? join(expandHome(certPath, base), file) : undefined;

@@ -43,6 +43,9 @@ export class HostError extends Error {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
+/** OpenSSL verification failures that name no CERT in their code. */
+const TLS_VERIFY_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+
 /** An engine's HTTP error status, without anything its body said. */
 export function statusError(host: string, status: number): HostError {
   if (status === 401 || status === 403) return new HostError(host, 'HOST_AUTH_ERROR', `HTTP ${status}`);
@@ -56,7 +59,7 @@ export function toHostError(host: string, err: unknown): HostError {
   const code = typeof e?.code === 'string' ? e.code : undefined;
   if (e?.name === 'TimeoutError') return new HostError(host, 'HOST_TIMEOUT', undefined, { cause: err });
   if (typeof e?.statusCode === 'number') return statusError(host, e.statusCode);
-  if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
+  if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || TLS_VERIFY_CODES.has(code) || code === 'EPROTO'))
     return new HostError(host, 'HOST_TLS_ERROR', code, { cause: err });
   if (e?.level === 'client-authentication') return new HostError(host, 'HOST_AUTH_ERROR', 'ssh authentication', { cause: err });
   if (e?.level === 'client-socket' || e?.level === 'client-timeout') return new HostError(host, 'HOST_UNREACHABLE', 'ssh', { cause: err });

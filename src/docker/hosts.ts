@@ -4,7 +4,11 @@ import Docker from 'dockerode';
 import CircuitBreaker from 'opossum';
 import type { HostConfig } from '../config.js';
 import { HostError, statusError, toHostError } from './errors.js';
+import { apiAtLeast } from './normalize.js';
 import { dockerOptions } from './transport.js';
+
+/** The newest Engine API version this code knows the shapes of. */
+export const MAX_API_VERSION = '1.51';
 
 /**
  * HostRegistry: one dockerode client per host, created once at start-up and reused for every request
@@ -59,6 +63,21 @@ export class EngineClient {
       rollingCountTimeout: 30_000,
       rollingCountBuckets: 10,
     });
+  }
+
+  /**
+   * The API version we speak with this engine: the lower of its highest and ours (as the docker CLI
+   * negotiates), learned from the Api-Version header of its first answer. Later requests are pinned to
+   * it (/v1.xx/…), so an engine newer than this code cannot change a response's shape under us.
+   */
+  negotiatedVersion: string | undefined;
+
+  private negotiate(engineVersion: string): void {
+    this.apiVersion = engineVersion;
+    const version = apiAtLeast(engineVersion, MAX_API_VERSION) ? MAX_API_VERSION : engineVersion;
+    if (version === this.negotiatedVersion) return;
+    this.negotiatedVersion = version;
+    (this.docker.modem as unknown as { version?: string }).version = `v${version}`;
   }
 
   get name(): string {
@@ -135,7 +154,7 @@ export class EngineClient {
           readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => {
             const header = res.headers['api-version'];
             const apiVersion = typeof header === 'string' ? header : undefined;
-            if (apiVersion) this.apiVersion = apiVersion;
+            if (apiVersion) this.negotiate(apiVersion);
             finish(null, { body, apiVersion });
           }, finish);
         },
@@ -187,8 +206,11 @@ async function readResponse(host: string, res: IncomingMessage, maxBytes: number
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) {
     // Drained (capped) so a keep-alive connection stays usable; what it says is never reported.
-    await readBody(host, res, maxBytes, signal).catch(() => undefined);
+    const body = await readBody(host, res, maxBytes, signal).catch(() => undefined);
     if (signal.aborted) throw signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT');
+    // Go's fixed reply to plain HTTP on a TLS port (not daemon data): the host needs TLS settings.
+    if (status === 400 && body?.subarray(0, 64).toString('latin1').startsWith('Client sent an HTTP request to an HTTPS server'))
+      throw new HostError(host, 'HOST_TLS_ERROR', 'the engine expects TLS');
     throw statusError(host, status);
   }
   const type = String(res.headers['content-type'] ?? '');
