@@ -25,6 +25,8 @@ export interface InventorySource {
   sharedSizes(host: string): Promise<Map<string, number | null>>;
   /** Circuit-breaker state, for /readyz and Host.status without calling the host. */
   breakerState(host: string): 'closed' | 'open' | 'half-open';
+  /** The Engine API version negotiated with the host, once it has answered. */
+  negotiatedApiVersion(host: string): string | undefined;
 }
 
 /** Parses an engine body or reports HOST_BAD_RESPONSE (never the parser's text, which may quote data). */
@@ -82,5 +84,9 @@ export class EngineSource implements InventorySource {
 
   breakerState(host: string): 'closed' | 'open' | 'half-open' {
     return this.registry.client(host).breakerState();
+  }
+
+  negotiatedApiVersion(host: string): string | undefined {
+    return this.registry.client(host).negotiatedVersion;
   }
 }

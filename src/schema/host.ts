@@ -83,6 +83,15 @@ HostType.implement({
         }
       },
     }),
+    apiVersion: t.string({
+      nullable: true,
+      description:
+        "The Engine API version fleetgraph speaks with this host: the lower of the engine's highest and fleetgraph's (as the docker CLI negotiates). Null until the host has answered.",
+      resolve: async (h, _a, ctx) => {
+        await hostImages(ctx, h.name);
+        return ctx.deps.source.negotiatedApiVersion(h.name) ?? null;
+      },
+    }),
     imageCount: t.int({
       nullable: true,
       description: 'Number of images on the host (top-level images, as `docker images` lists them). Null when the host failed.',

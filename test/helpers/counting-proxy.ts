@@ -12,6 +12,8 @@ export interface CountingProxy {
   endpoint: string;
   socket: string;
   requests: Array<{ method: string; path: string }>;
+  /** The request targets as sent (with any /v1.xx prefix and query string). */
+  rawPaths: string[];
   count(method: string, path: string): number;
   reset(): void;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
   const dir = mkdtempSync(join(tmpdir(), 'fg-proxy-'));
   const socket = join(dir, 'p.sock');
   const requests: Array<{ method: string; path: string }> = [];
+  const rawPaths: string[] = [];
   const conns = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetSocket);
@@ -33,6 +36,7 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
       for (const m of text.matchAll(REQUEST_LINE)) {
         const path = m[2]!.replace(/^\/v\d+\.\d+/, '').split('?')[0]!;
         requests.push({ method: m[1]!, path });
+        rawPaths.push(m[2]!);
       }
       // Keep a tail in case a request line is split across chunks (and was not counted yet).
       const lastBreak = text.lastIndexOf('\r\n');
@@ -55,9 +59,11 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
     endpoint: `unix://${socket}`,
     socket,
     requests,
+    rawPaths,
     count: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
     reset: () => {
       requests.length = 0;
+      rawPaths.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

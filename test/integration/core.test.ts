@@ -139,6 +139,25 @@ describe('ImageSummary against the engines', () => {
     }
   });
 
+  it('negotiates the API version per host, reports it and pins later requests to it', async () => {
+    const fresh = createTestApp(fleetEngines().map((e, i) => ({ name: e.name, endpoint: proxies[i]!.endpoint })));
+    try {
+      resetCounts();
+      await fresh.query(`{ images { totalCount } }`);
+      await fresh.query(`{ images { totalCount } }`);
+      const res = await fresh.query<{ hosts: Array<{ apiVersion: string; engine: { apiVersion: string } }> }>(`{ hosts { apiVersion engine { apiVersion } } }`);
+      for (const h of res.data!.hosts) expect(h.apiVersion).toBe(h.engine.apiVersion < '1.51' ? h.engine.apiVersion : '1.51');
+      for (const p of proxies) {
+        // The first answer teaches the version; every request after it carries it.
+        expect(p.rawPaths[0]).toBe('/images/json');
+        expect(p.rawPaths.slice(1).every((path) => path.startsWith(`/v${res.data!.hosts[0]!.apiVersion}/`))).toBe(true);
+        expect(p.rawPaths.length).toBeGreaterThan(2);
+      }
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('finds where an image is by ID, ID prefix or name:tag', async () => {
     const seed = fleetSeed();
     const q = `query($ref: String!) { image(ref: $ref) { id host { name } repoTags } }`;

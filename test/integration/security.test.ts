@@ -170,6 +170,7 @@ describe('production mode', () => {
       version: () => Promise.reject(new Error('nope')),
       sharedSizes: () => Promise.reject(new Error('nope')),
       breakerState: () => 'closed',
+      negotiatedApiVersion: () => undefined,
     };
     for (const env of [prod, {}]) {
       const a = createApp({ source: broken, config: loadConfig({ hosts: ['x=unix:///nowhere.sock'] }, env) });

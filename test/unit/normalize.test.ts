@@ -87,6 +87,7 @@ describe('64-bit sizes', () => {
       version: async () => ({ version: '1', apiVersion: '1.41', minApiVersion: null, os: 'linux', arch: 'amd64', kernelVersion: null }),
       sharedSizes: async () => new Map(),
       breakerState: () => 'closed',
+      negotiatedApiVersion: () => undefined,
     };
     const app = createApp({ source, config: loadConfig({ hosts: ['h=unix:///unused.sock'] }, {}) });
     const res = await app.fetch('http://fleetgraph/graphql', {
