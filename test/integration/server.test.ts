@@ -4,6 +4,7 @@
  * flight, and an unhandled rejection that must not take the server down. Fake engines only.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -136,6 +137,38 @@ describe('bad configuration', () => {
 });
 
 describe('flags', () => {
+  it('--auth-token-file: 401 without a token, scoped answers with one', async () => {
+    const file = join(up.dir, 'tokens');
+    writeFileSync(file, '# ops\nserver-test-all-0123456789\nserver-test-up-0123456789 hosts=up\n');
+    const { base } = await serve([`up=${up.endpoint}`, `slow=${slow.endpoint}`], ['--auth-token-file', file, '--listen', '127.0.0.1']);
+    const ask = (token?: string) =>
+      fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query: '{ hosts { name } }' }),
+      });
+    expect((await ask()).status).toBe(401);
+    expect((await ask('server-test-nope-0123456789')).status).toBe(401);
+    expect(await (await ask('server-test-all-0123456789')).json()).toEqual({ data: { hosts: [{ name: 'up' }, { name: 'slow' }] } });
+    expect(await (await ask('server-test-up-0123456789')).json()).toEqual({ data: { hosts: [{ name: 'up' }] } });
+  });
+
+  it('--listen on a public address starts with tokens, or with --insecure-no-auth', async () => {
+    const file = join(up.dir, 'tokens2');
+    writeFileSync(file, 'server-test-all-0123456789\n');
+    for (const extra of [['--auth-token-file', file], ['--insecure-no-auth']]) {
+      const port = await freePort();
+      const cli = runCli(['serve', '--host', `up=${up.endpoint}`, '--listen', '0.0.0.0', '--port', String(port), ...extra]);
+      const end = Date.now() + 20_000;
+      while (!cli.stderr().includes(`:${port}/graphql`)) {
+        if (cli.child.exitCode !== null || Date.now() > end) throw new Error(`fleetgraph did not start:\n${cli.stderr()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      cli.child.kill('SIGTERM');
+      expect((await within('exit', cli.exited, 10_000, cli.stderr)).code).toBe(0);
+    }
+  });
+
   it('applies query limits given on the command line', async () => {
     const { base } = await serve([`up=${up.endpoint}`], ['--max-depth', '2']);
     const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hosts { engine { version } } }' }) });
