@@ -43,7 +43,14 @@ export function createApp(deps: AppDeps): App {
     },
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: false,
+    logging: deps.logger
+      ? {
+          debug: (...args: unknown[]) => deps.logger!.debug(args.map(String).join(' ')),
+          info: (...args: unknown[]) => deps.logger!.info(args.map(String).join(' ')),
+          warn: (...args: unknown[]) => deps.logger!.warn(args.map(String).join(' ')),
+          error: (...args: unknown[]) => deps.logger!.error({ err: args.find((a) => a instanceof Error) }, args.filter((a) => !(a instanceof Error)).map(String).join(' ') || 'unexpected error'),
+        }
+      : false,
     // GraphiQL is served from the installed package, never from a CDN; the package (~45 MiB in memory)
     // is loaded only when the page is first asked for, so production (no GraphiQL) never pays for it.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
+import { createLogger, type Logger } from './logger.js';
 
 /** The only place that reads process.argv and exits. */
 const USAGE = `Usage: fleetgraph [serve] [options]
@@ -22,7 +23,7 @@ Options:
   --no-graphiql            do not serve GraphiQL
   --introspection / --no-introspection
   -h, --help
-Environment: FLEETGRAPH_HOSTS (name=endpoint,…), FLEETGRAPH_AUTH_TOKENS (token,…), DOCKER_HOST, DOCKER_CERT_PATH, NODE_ENV=production.`;
+Environment: FLEETGRAPH_HOSTS (name=endpoint,…), FLEETGRAPH_AUTH_TOKENS (token,…), DOCKER_HOST, DOCKER_CERT_PATH,\nDOCKER_TLS_VERIFY, NODE_ENV=production, LOG_LEVEL (info; JSON logs on stderr).`;
 
 function int(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -102,8 +103,11 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
 async function main(): Promise<void> {
   // A rejection nobody handled is logged (its kind, not its text, which may hold paths), never fatal:
   // one bad host or request must not take the server down.
+  let logger: Logger | undefined;
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`fleetgraph: unhandled rejection: ${reason instanceof Error ? reason.name : typeof reason}\n`);
+    const kind = reason instanceof Error ? reason.name : typeof reason;
+    if (logger) logger.error({ kind }, `unhandled rejection: ${kind}`);
+    else process.stderr.write(`fleetgraph: unhandled rejection: ${kind}\n`);
   });
   let command: string;
   let input: ConfigInput;
@@ -126,11 +130,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const { startServer } = await import('./server.js');
-  const running = await startServer(config);
-  process.stderr.write(`fleetgraph: serving ${config.hosts.length} host(s) (${config.hosts.map((h) => h.name).join(', ')}) at ${running.url}\n`);
+  logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  const running = await startServer(config, { logger });
+  const names = config.hosts.map((h) => h.name);
+  logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
 
   const shutdown = (signal: string) => {
-    process.stderr.write(`fleetgraph: ${signal}: finishing in-flight requests\n`);
+    logger?.info({ signal }, `${signal}: finishing in-flight requests`);
     running.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 15_000).unref();
   };

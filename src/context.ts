@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 import { hostGraphQLError, type HostError } from './docker/errors.js';
 import { createLoaders, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
@@ -8,6 +9,8 @@ import type { InventorySource } from './docker/source.js';
 export interface AppDeps {
   source: InventorySource;
   config: Config;
+  /** Where yoga reports unexpected (masked) errors; none in tests. */
+  logger?: Logger;
 }
 
 /**

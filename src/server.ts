@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 import { HostRegistry } from './docker/hosts.js';
 import { EngineSource, type InventorySource } from './docker/source.js';
 import { HostError } from './docker/errors.js';
@@ -45,10 +46,10 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
   return { ready: true, hostCount: hosts.length, hostsUp: hosts.filter((h) => h.status === 'UP').length, hosts };
 }
 
-export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number } } = {}): Promise<RunningServer> {
-  const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions });
+export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
+  const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions, ...(options.logger ? { logger: options.logger } : {}) });
   const source = new EngineSource(registry);
-  const app = createApp({ source, config });
+  const app = createApp({ source, config, ...(options.logger ? { logger: options.logger } : {}) });
   const tokens = new TokenChecker(config.tokens);
 
   let closing: Promise<void> | undefined;

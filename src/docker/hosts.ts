@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import CircuitBreaker from 'opossum';
 import type { HostConfig } from '../config.js';
+import type { Logger } from '../logger.js';
 import { HostError, statusError, toHostError } from './errors.js';
 import { apiAtLeast } from './normalize.js';
 import { dockerOptions } from './transport.js';
@@ -29,6 +30,8 @@ export interface RegistryOptions {
   breakerVolume?: number;
   /** Breaker: how long an open breaker waits before letting a probe through. */
   breakerResetMs?: number;
+  /** Told when a host's breaker opens, probes and closes. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
 export class ReadOnlyViolation extends Error {
@@ -63,6 +66,12 @@ export class EngineClient {
       rollingCountTimeout: 30_000,
       rollingCountBuckets: 10,
     });
+    const log = options.logger;
+    if (log) {
+      this.breaker.on('open', () => log.warn({ host: config.name }, `host "${config.name}" failed repeatedly: skipping it until the next probe`));
+      this.breaker.on('halfOpen', () => log.info({ host: config.name }, `host "${config.name}": probing again`));
+      this.breaker.on('close', () => log.info({ host: config.name }, `host "${config.name}" is answering again`));
+    }
   }
 
   /**

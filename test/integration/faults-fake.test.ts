@@ -216,7 +216,9 @@ describe('connection reset', () => {
 describe('circuit breaker', () => {
   it('opens after repeated failures (no more calls), then lets a probe through and closes when the host is healthy', async () => {
     const RESET_MS = 600;
-    const a = app(bad.endpoint, { breakerVolume: 3, breakerErrorPercent: 50, breakerResetMs: RESET_MS });
+    const logged: string[] = [];
+    const logger = { warn: (_o: object, msg: string) => void logged.push(`warn ${msg}`), info: (_o: object, msg: string) => void logged.push(`info ${msg}`) };
+    const a = app(bad.endpoint, { breakerVolume: 3, breakerErrorPercent: 50, breakerResetMs: RESET_MS, logger: logger as never });
     bad.set('*', 'status500');
 
     for (let i = 1; i <= 3; i++) {
@@ -245,6 +247,12 @@ describe('circuit breaker', () => {
     const after = await a.query<Answer>(QUERY);
     expect(after.errors).toBeUndefined();
     expect(bad.count()).toBe(5);
+    // Operators see each change of a host's breaker in the log, once.
+    expect(logged).toEqual([
+      'warn host "bad" failed repeatedly: skipping it until the next probe',
+      'info host "bad": probing again',
+      'info host "bad" is answering again',
+    ]);
   });
 
   it('a probe that fails again keeps the breaker open', async () => {
