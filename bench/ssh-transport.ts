@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const builtin = new Docker({ protocol: 'ssh', host: '127.0.0.1', port: sshd.port, username: 'root', sshOptions: { privateKey } });
     await run("docker-modem protocol 'ssh'", builtin);
 
-    const host: HostConfig = { name: 'ssh', endpoint: sshd.endpoint, timeoutMs: 10_000, ssh: { privateKey } };
+    const host: HostConfig = { name: 'ssh', endpoint: sshd.endpoint, timeoutMs: 10_000, ssh: { privateKey, knownHosts: readFileSync(sshd.knownHosts, 'utf8') } };
     const ours = new Docker(dockerOptions(host));
     const agent = sshAgentOf(ours)!;
     closers.push(() => agent.destroy());

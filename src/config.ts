@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath, dirname } from 'node:path';
+// a CommonJS package whose `utils` Node's ESM loader cannot see as a named export
+import ssh2 from 'ssh2';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -56,7 +58,14 @@ const sshSchema = z
     privateKeyPath: z.string().optional(),
     passphraseEnv: z.string().optional(),
     agent: z.string().optional(),
-    knownHostsPath: z.string().optional(),
+    knownHostsPath: z
+      .string()
+      .optional()
+      .describe("OpenSSH known_hosts file the server's host key must be in (default ~/.ssh/known_hosts); a key not in it is refused"),
+    insecureIgnoreHostKey: z
+      .boolean()
+      .optional()
+      .describe('INSECURE: accept any host key, so anyone on the path can impersonate the host and feed it a fake inventory; for tests and throw-away hosts only'),
   })
   .strict();
 
@@ -97,7 +106,18 @@ const fileSchema = z
   .strict();
 
 export type TlsFiles = { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean };
-export type SshSettings = { privateKey?: Buffer; passphrase?: string; agent?: string };
+export type SshSettings = {
+  privateKey?: Buffer;
+  passphrase?: string;
+  agent?: string;
+  /**
+   * The text of the known_hosts file whose lines decide which host keys are trusted; undefined when
+   * there is none, and then no key is (unless insecureIgnoreHostKey).
+   */
+  knownHosts?: string;
+  /** Accept any host key: only ever from an explicit `ssh.insecureIgnoreHostKey: true`. */
+  insecureIgnoreHostKey?: boolean;
+};
 
 export interface HostConfig {
   name: string;
@@ -228,15 +248,39 @@ function resolveHost(spec: { name: string; endpoint: string }, file: FileHost | 
       ...(key ? { key: readKeyFile(spec.name, 'client key', key) } : {}),
     };
   }
-  if (new URL(spec.endpoint).protocol === 'ssh:') {
-    const ssh = file?.ssh;
-    host.ssh = {
-      ...(ssh?.privateKeyPath ? { privateKey: readKeyFile(spec.name, 'SSH private key', expandHome(ssh.privateKeyPath, base)) } : {}),
-      ...(ssh?.passphraseEnv && env[ssh.passphraseEnv] ? { passphrase: env[ssh.passphraseEnv] } : {}),
-      ...(ssh?.agent ?? env.SSH_AUTH_SOCK ? { agent: ssh?.agent ?? env.SSH_AUTH_SOCK } : {}),
-    };
-  }
+  if (new URL(spec.endpoint).protocol === 'ssh:') host.ssh = resolveSsh(spec.name, file?.ssh, base, env);
   return host;
+}
+
+function resolveSsh(name: string, ssh: FileHost['ssh'], base: string, env: NodeJS.ProcessEnv): SshSettings {
+  const passphrase = ssh?.passphraseEnv ? env[ssh.passphraseEnv] || undefined : undefined;
+  let privateKey: Buffer | undefined;
+  if (ssh?.privateKeyPath) {
+    const path = expandHome(ssh.privateKeyPath, base);
+    privateKey = readKeyFile(name, 'SSH private key', path);
+    // ssh2 would only find out on the first request, as an authentication failure
+    const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+    if (parsed instanceof Error || !parsed.isPrivateKey()) {
+      const why = parsed instanceof Error ? parsed.message.split('\n')[0]! : 'it is a public key';
+      const hint = passphrase ? `with the passphrase from $${ssh.passphraseEnv}` : ssh.passphraseEnv ? `($${ssh.passphraseEnv} is not set)` : '(no ssh.passphraseEnv)';
+      fail(`host "${name}"`, `cannot use SSH private key ${path} ${hint}: ${passphrase && why.includes(passphrase) ? 'unreadable' : why}`);
+    }
+  }
+  let knownHosts: string | undefined;
+  if (ssh?.insecureIgnoreHostKey) {
+    if (ssh.knownHostsPath) fail(`host "${name}"`, 'ssh.insecureIgnoreHostKey and ssh.knownHostsPath exclude each other');
+  } else {
+    // as `ssh` does: the named file, else the user's own if there is one; with neither, every key is refused
+    const path = ssh?.knownHostsPath ? expandHome(ssh.knownHostsPath, base) : join(env.HOME || homedir(), '.ssh', 'known_hosts');
+    if (ssh?.knownHostsPath || existsSync(path)) knownHosts = readKeyFile(name, 'SSH known_hosts', path).toString('utf8');
+  }
+  return {
+    ...(privateKey ? { privateKey } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(ssh?.agent ?? env.SSH_AUTH_SOCK ? { agent: ssh?.agent ?? env.SSH_AUTH_SOCK } : {}),
+    ...(knownHosts !== undefined ? { knownHosts } : {}),
+    ...(ssh?.insecureIgnoreHostKey ? { insecureIgnoreHostKey: true } : {}),
+  };
 }
 
 function readConfigFile(path: string): z.infer<typeof fileSchema> {

@@ -11,6 +11,7 @@ export const HOST_ERROR_CODES = [
   'HOST_BAD_RESPONSE',
   'HOST_TLS_ERROR',
   'HOST_AUTH_ERROR',
+  'HOST_KEY_UNTRUSTED',
   'HOST_CIRCUIT_OPEN',
   'HOST_ERROR',
 ] as const;
@@ -22,6 +23,7 @@ const MESSAGES: Record<HostErrorCode, string> = {
   HOST_BAD_RESPONSE: 'the engine sent a response that is not valid Engine API data',
   HOST_TLS_ERROR: 'the TLS handshake with the engine failed',
   HOST_AUTH_ERROR: 'the engine refused our credentials',
+  HOST_KEY_UNTRUSTED: "the SSH server's host key is not trusted, so the connection was not used",
   HOST_CIRCUIT_OPEN: 'the host failed repeatedly and is paused; it will be probed again shortly',
   HOST_ERROR: 'the engine answered with an error',
 };
@@ -55,10 +57,12 @@ export function statusError(host: string, status: number): HostError {
 /** Maps whatever dockerode, docker-modem, node:net, tls or ssh2 threw to a HostError. */
 export function toHostError(host: string, err: unknown): HostError {
   if (err instanceof HostError) return err;
-  const e = err as { code?: unknown; name?: string; statusCode?: number; level?: string; message?: string } | undefined;
+  const e = err as { code?: unknown; name?: string; statusCode?: number; level?: string; message?: string; hostKey?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   if (e?.name === 'TimeoutError') return new HostError(host, 'HOST_TIMEOUT', undefined, { cause: err });
   if (typeof e?.statusCode === 'number') return statusError(host, e.statusCode);
+  // ssh-agent.ts refused the server's host key; `hostKey` is its fixed verdict ('changed', 'revoked', …)
+  if (code === 'ERR_SSH_HOST_KEY') return new HostError(host, 'HOST_KEY_UNTRUSTED', typeof e?.hostKey === 'string' ? e.hostKey : undefined, { cause: err });
   if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || TLS_VERIFY_CODES.has(code) || code === 'EPROTO'))
     return new HostError(host, 'HOST_TLS_ERROR', code, { cause: err });
   if (e?.level === 'client-authentication') return new HostError(host, 'HOST_AUTH_ERROR', 'ssh authentication', { cause: err });

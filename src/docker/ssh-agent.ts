@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { HostKeyVerdict } from './known-hosts.js';
 
 /**
  * An http.Agent that reaches a Docker engine through `docker system dial-stdio` over SSH.
@@ -13,6 +14,8 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
  *
  * Errors are ssh2's own, unchanged, so errors.ts can map them by `level` ('client-authentication',
  * 'client-socket', 'client-timeout'); their messages may name the address and are never shown to clients.
+ * The one error of our own: a host key that `checkHostKey` did not trust ends the handshake before any
+ * credential is sent, and fails the request with code ERR_SSH_HOST_KEY and the verdict in `hostKey`.
  */
 export interface SshAgentOptions {
   host: string;
@@ -22,6 +25,8 @@ export interface SshAgentOptions {
   passphrase?: string;
   agent?: string;
   readyTimeout: number;
+  /** Decides on the server's host key (ssh2's raw key blob) at every key exchange; only 'trusted' goes on. */
+  checkHostKey: (key: Buffer) => HostKeyVerdict;
 }
 
 /** What each channel runs on the remote side (a forced command in authorized_keys may replace it). */
@@ -42,6 +47,10 @@ export class SshDialAgent extends http.Agent {
   private connection(): Promise<Client> {
     if (this.conn) return this.conn;
     const client = new Client();
+    // Why ssh2 ended the handshake, when it was because we refused the host key (ssh2 only says 'handshake').
+    let refused: HostKeyVerdict | undefined;
+    const hostKeyError = (verdict: HostKeyVerdict) =>
+      Object.assign(new Error(`SSH host key not trusted (${verdict})`), { code: 'ERR_SSH_HOST_KEY', hostKey: verdict });
     const config: ConnectConfig = {
       host: this.ssh.host,
       port: this.ssh.port,
@@ -52,6 +61,12 @@ export class SshDialAgent extends http.Agent {
       ...(this.ssh.privateKey ? { privateKey: this.ssh.privateKey } : {}),
       ...(this.ssh.passphrase ? { passphrase: this.ssh.passphrase } : {}),
       ...(this.ssh.agent ? { agent: this.ssh.agent } : {}),
+      // No hostHash: ssh2 then hands the verifier the key blob itself, as known_hosts holds it.
+      hostVerifier: (key: Buffer) => {
+        const verdict = this.ssh.checkHostKey(key);
+        if (verdict !== 'trusted') refused = verdict;
+        return verdict === 'trusted';
+      },
     };
     // Declared before it is assigned so that no listener below can ever meet it in its temporal dead zone.
     let pending: Promise<Client> | undefined = undefined;
@@ -65,12 +80,12 @@ export class SshDialAgent extends http.Agent {
       });
       client.on('error', (err) => {
         this.forget(pending, client);
-        if (!ready) reject(err);
+        if (!ready) reject(refused ? hostKeyError(refused) : err);
       });
       client.on('end', () => this.forget(pending, client));
       client.on('close', () => {
         this.forget(pending, client);
-        if (!ready) reject(Object.assign(new Error('SSH connection closed before it was ready'), { level: 'client-socket' }));
+        if (!ready) reject(refused ? hostKeyError(refused) : Object.assign(new Error('SSH connection closed before it was ready'), { level: 'client-socket' }));
       });
       this.handshakes++;
       try {

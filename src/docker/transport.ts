@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type Docker from 'dockerode';
-import type { HostConfig } from '../config.js';
+import type { HostConfig, SshSettings } from '../config.js';
+import { checkHostKey, parseKnownHosts, type HostKeyVerdict } from './known-hosts.js';
 import { createSshAgent, SshDialAgent } from './ssh-agent.js';
 
 /**
@@ -43,14 +44,17 @@ export function dockerOptions(host: HostConfig): Docker.DockerOptions {
       options = { ...NO_ENV_DEFAULTS, socketPath: decodeURIComponent(url.pathname), agent: new http.Agent({ keepAlive: true, maxSockets: 16 }) };
       break;
     case 'ssh:': {
+      const hostname = url.hostname.replace(/^\[|\]$/g, '');
+      const port = url.port ? Number(url.port) : 22;
       const agent = createSshAgent({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port ? Number(url.port) : 22,
+        host: hostname,
+        port,
         username: decodeURIComponent(url.username) || undefined,
         ...(host.ssh?.privateKey ? { privateKey: host.ssh.privateKey } : {}),
         ...(host.ssh?.passphrase ? { passphrase: host.ssh.passphrase } : {}),
         ...(host.ssh?.agent ? { agent: host.ssh.agent } : {}),
         readyTimeout: host.timeoutMs,
+        checkHostKey: hostKeyCheck(host.ssh, hostname, port),
       });
       // Plain HTTP over our own SSH agent (one SSH connection, a channel per HTTP connection); see
       // ssh-agent.ts. Not docker-modem's protocol 'ssh', which makes a new SSH connection per request.
@@ -83,6 +87,18 @@ export function dockerOptions(host: HostConfig): Docker.DockerOptions {
     }
   }
   return options as Docker.DockerOptions;
+}
+
+/**
+ * How an ssh:// host's key is checked: against the lines of its known_hosts file (read at start-up by
+ * config.ts; with no file, every key is refused), or not at all when the config file says
+ * `insecureIgnoreHostKey: true`, which is never a default.
+ */
+function hostKeyCheck(ssh: SshSettings | undefined, hostname: string, port: number): (key: Buffer) => HostKeyVerdict {
+  if (ssh?.insecureIgnoreHostKey) return () => 'trusted';
+  if (ssh?.knownHosts === undefined) return () => 'no known_hosts file';
+  const lines = parseKnownHosts(ssh.knownHosts);
+  return (key) => checkHostKey(lines, hostname, port, key);
 }
 
 /** The SSH agent behind a client made from {@link dockerOptions}, if its host is ssh://; for tests and benchmarks. */

@@ -6,7 +6,7 @@ import { chooseHosts, hostImages, pathOf } from './inventory.js';
 import { HostType, ImageSummaryConnection, ImageSummaryType } from './refs.js';
 
 const statusOf = (code: HostErrorCode) => code.replace(/^HOST_/, '') as HostStatusValue;
-type HostStatusValue = 'UP' | 'UNREACHABLE' | 'TIMEOUT' | 'BAD_RESPONSE' | 'TLS_ERROR' | 'AUTH_ERROR' | 'CIRCUIT_OPEN' | 'ERROR';
+type HostStatusValue = 'UP' | 'UNREACHABLE' | 'TIMEOUT' | 'BAD_RESPONSE' | 'TLS_ERROR' | 'AUTH_ERROR' | 'KEY_UNTRUSTED' | 'CIRCUIT_OPEN' | 'ERROR';
 
 export const HostStatusEnum = builder.enumType('HostStatus', {
   description: "Whether fleetgraph could read the host's inventory in this request, and if not, why.",
@@ -17,6 +17,9 @@ export const HostStatusEnum = builder.enumType('HostStatus', {
     BAD_RESPONSE: { description: 'The engine answered with something that is not valid Engine API data.' },
     TLS_ERROR: { description: 'The TLS handshake failed (untrusted CA, missing or rejected client certificate).' },
     AUTH_ERROR: { description: 'The engine or SSH server refused our credentials.' },
+    KEY_UNTRUSTED: {
+      description: "The SSH server's host key is not in the gateway's known_hosts (or differs from it, or is revoked there), so the connection was closed before any credential was sent.",
+    },
     CIRCUIT_OPEN: { description: 'The host failed repeatedly and is skipped until it is probed again.' },
     ERROR: { description: 'The engine answered with an error.' },
   } satisfies Record<HostStatusValue, { description: string }>,

@@ -3,7 +3,8 @@
  * host key, config, pidfile, authorized_keys and log in a temp dir. Root may log in by key only, with
  * one of two generated keys (one of them passphrase-protected), and both keys are forced to run
  * `docker system dial-stdio` against one private engine's unix socket, so an `ssh://root@127.0.0.1:PORT`
- * host reaches exactly that engine, whatever command the client asks for.
+ * host reaches exactly that engine, whatever command the client asks for. Its host key is written to a
+ * known_hosts file of its own (`[127.0.0.1]:PORT key`) for clients that check host keys.
  *
  * Rules this module keeps (as engine.ts does for dockerd):
  *  - it only signals the sshd it spawned and that sshd's descendants (found by walking /proc ppids
@@ -48,6 +49,10 @@ export interface Sshd {
   passphrase: string;
   /** a key sshd does not accept */
   wrongKey: string;
+  /** the server's host public key, as OpenSSH writes it: `ssh-ed25519 AAAA… comment` */
+  hostKey: string;
+  /** a known_hosts file that trusts this server, and nothing else: `[127.0.0.1]:PORT ssh-ed25519 AAAA…` */
+  knownHosts: string;
   /** the docker CLI the forced command runs */
   dockerCli: string;
   /** listener pid while running */
@@ -172,6 +177,8 @@ class SshdImpl implements Sshd {
   readonly wrongKey: string;
   readonly passphraseKey: string;
   readonly passphrase = 'fleetgraph test passphrase';
+  readonly knownHosts: string;
+  hostKey = '';
   readonly config: string;
   readonly log: string;
   private child: ChildProcess | undefined;
@@ -187,6 +194,7 @@ class SshdImpl implements Sshd {
     this.clientKey = join(dir, 'client_key');
     this.wrongKey = join(dir, 'wrong_key');
     this.passphraseKey = join(dir, 'passphrase_key');
+    this.knownHosts = join(dir, 'known_hosts');
     this.config = join(dir, 'sshd_config');
     this.log = join(dir, 'sshd.log');
   }
@@ -303,6 +311,8 @@ export async function startSshd(engineSocket: string): Promise<Sshd> {
   live.add(sshd);
   try {
     await keygen(join(dir, 'ssh_host_ed25519_key'), 'fleetgraph-test-host');
+    sshd.hostKey = (await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8')).trim();
+    await writeFile(sshd.knownHosts, `[127.0.0.1]:${port} ${sshd.hostKey}\n`);
     await keygen(sshd.clientKey, 'fleetgraph-test-client');
     await keygen(sshd.wrongKey, 'fleetgraph-test-wrong');
     await keygen(sshd.passphraseKey, 'fleetgraph-test-passphrase', sshd.passphrase);
