@@ -9,37 +9,12 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineGet } from '../helpers/engine-api.js';
 import { startEngines, type Engine } from '../helpers/engine.js';
 import { importImage } from '../helpers/images.js';
+import { QUERY, type Answer } from '../helpers/status-query.js';
 
 const HOST_TIMEOUT_MS = 1500;
 /** Generous, so a loaded 2-core machine does not flake; a frozen engine would otherwise never answer. */
 const MARGIN_MS = 1500;
 const BREAKER_RESET_MS = 500;
-
-const QUERY = /* GraphQL */ `
-  {
-    images {
-      nodes {
-        id
-        host {
-          name
-        }
-      }
-    }
-    hosts {
-      name
-      status
-      error {
-        code
-        message
-      }
-    }
-  }
-`;
-
-interface Answer {
-  images: { nodes: Array<{ id: string; host: { name: string } }> };
-  hosts: Array<{ name: string; status: string; error: { code: string; message: string } | null }>;
-}
 
 let one: Engine;
 let two: Engine;

@@ -10,39 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReadOnlyViolation } from '../../src/docker/hosts.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { HUGE_BYTES, SECRET_ADDRESS, SECRET_SOCKET, startFakeEngine, type Behaviour, type FakeEngine } from '../helpers/fake-engine.js';
+import { QUERY, type Answer } from '../helpers/status-query.js';
 
 const HOST_TIMEOUT_MS = 800;
 /** Generous: a loaded 2-core machine must not flake, and it is still far below a drip's "forever". */
 const MARGIN_MS = 1500;
 const MAX_RESPONSE_BYTES = 64 * 1024;
-
-const QUERY = /* GraphQL */ `
-  {
-    images {
-      totalCount
-      nodes {
-        id
-        repoTags
-        host {
-          name
-        }
-      }
-    }
-    hosts {
-      name
-      status
-      error {
-        code
-        message
-      }
-    }
-  }
-`;
-
-interface Answer {
-  images: { totalCount: number; nodes: Array<{ id: string; repoTags: string[]; host: { name: string } }> };
-  hosts: Array<{ name: string; status: string; error: { code: string; message: string } | null }>;
-}
 
 let good: FakeEngine;
 let bad: FakeEngine;

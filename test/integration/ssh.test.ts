@@ -25,33 +25,7 @@ import { startEngine, type Engine } from '../helpers/engine.js';
 import { importImage } from '../helpers/images.js';
 import { fleetEngine } from '../helpers/provided.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
-
-const QUERY = /* GraphQL */ `
-  {
-    images {
-      totalCount
-      nodes {
-        id
-        host {
-          name
-        }
-      }
-    }
-    hosts {
-      name
-      status
-      error {
-        code
-        message
-      }
-    }
-  }
-`;
-
-interface Answer {
-  images: { totalCount: number; nodes: Array<{ id: string; host: { name: string } }> };
-  hosts: Array<{ name: string; status: string; error: { code: string; message: string } | null }>;
-}
+import { QUERY, type Answer } from '../helpers/status-query.js';
 
 const SEQUENTIAL = 10;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -19,33 +19,8 @@ import { freePort } from '../helpers/process.js';
 import { importImage } from '../helpers/images.js';
 import { fleetEngine } from '../helpers/provided.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
+import { QUERY, type Answer } from '../helpers/status-query.js';
 
-const QUERY = /* GraphQL */ `
-  {
-    images {
-      totalCount
-      nodes {
-        id
-        host {
-          name
-        }
-      }
-    }
-    hosts {
-      name
-      status
-      error {
-        code
-        message
-      }
-    }
-  }
-`;
-
-interface Answer {
-  images: { totalCount: number; nodes: Array<{ id: string; host: { name: string } }> };
-  hosts: Array<{ name: string; status: string; error: { code: string; message: string } | null }>;
-}
 type Result = ExecutionResult<Answer> & { status: number };
 
 let pki: TestPki;
