@@ -23,7 +23,6 @@ export async function resolveImageConnection(ctx: Context, hosts: string[], args
   return paginate(sortBy(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
 }
 
-
 builder.queryFields((t) => ({
   images: t.connection(
     {
