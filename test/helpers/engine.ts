@@ -344,6 +344,9 @@ class EngineImpl implements Engine {
 
   async stop(): Promise<void> {
     const pid = this.pid();
+    // containerd writes /tmp/containerd.PID.stacks.log when it is told to dump its stacks on the way
+    // down; remove those of ours so test runs leave nothing in /tmp.
+    const helpers = pidsMentioning(this.dir + '/', new Set(pid === undefined ? [] : [pid]));
     if (pid !== undefined) {
       tryKill(pid, 'SIGTERM');
       tryKill(pid, 'SIGCONT'); // a SIGSTOPped dockerd would never see the SIGTERM
@@ -354,6 +357,7 @@ class EngineImpl implements Engine {
       }
     }
     await this.killStrays();
+    await Promise.all(helpers.map((p) => rm(join(tmpdir(), `containerd.${p}.stacks.log`), { force: true })));
   }
 
   signal(sig: NodeJS.Signals): void {
