@@ -70,12 +70,11 @@ export class EngineSource implements InventorySource {
   /**
    * API >= 1.42 computes shared sizes in /images/json?shared-size=1. Older engines only do it in
    * /system/df, which also walks every container's and volume's disk usage: costly on big hosts, so it
-   * runs only when a client selects sharedSize.
+   * runs only when a client selects sharedSize. The version is known from the host's image list, read
+   * before any sharedSize resolves; if it is not, /system/df serves every version (no extra /version call).
    */
   async sharedSizes(host: string): Promise<Map<string, number | null>> {
-    const client = this.registry.client(host);
-    if (!client.apiVersion) await this.version(host);
-    if (apiAtLeast(client.apiVersion, '1.42')) {
+    if (apiAtLeast(this.registry.client(host).apiVersion, '1.42')) {
       const list = await this.get(host, '/images/json', { 'shared-size': '1' }, normalizeImageList);
       return new Map(list.map((i) => [i.id, i.sharedSize]));
     }
