@@ -142,3 +142,17 @@ export function parseJsonStream(what: string, body: Buffer): Array<Record<string
   }
   return messages;
 }
+
+/** An item of the engine's own GET /images/json (API 1.41), as the tests read it. */
+export interface EngineImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  VirtualSize?: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+}

@@ -4,22 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet, type EngineImageSummary } from '../helpers/engine-api.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 
 /** The engine's own answers: the oracle every field is checked against. */
-interface EngineImage {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize?: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
-}
+type EngineImage = EngineImageSummary;
 interface DfImage {
   Id: string;
   SharedSize: number;

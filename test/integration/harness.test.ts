@@ -5,23 +5,12 @@
  * seeding (or a broken seed description) fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { engineGet, engineRequest } from '../helpers/engine-api.js';
+import { engineGet, engineRequest, type EngineImageSummary } from '../helpers/engine-api.js';
 import { buildImageTar } from '../helpers/images.js';
 import { HOST_NAMES, type HostName } from '../helpers/fleet.js';
 import { fleetEngine, fleetEngines, fleetSeed } from '../helpers/provided.js';
 
-interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
-}
+type ImageSummary = EngineImageSummary;
 
 interface ImageInspect {
   Id: string;
