@@ -227,7 +227,7 @@ class SshdImpl implements Sshd {
   async start(): Promise<void> {
     if (this.destroyed) throw new Error('sshd: start() after destroy()');
     if (this.pid() !== undefined) return;
-    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    ensurePrivsepDir();
     await rm(join(this.dir, 'sshd.pid'), { force: true });
     const logFd = openSync(this.log, 'a');
     let child: ChildProcess;
@@ -299,6 +299,14 @@ async function keygen(file: string, comment: string, passphrase = ''): Promise<v
 }
 
 /**
+ * sshd's privilege-separation dir. Debian's openssh-server creates it only from its init/systemd unit,
+ * so on a machine where sshd was installed but never started as a service it is missing.
+ */
+function ensurePrivsepDir(): void {
+  if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+}
+
+/**
  * Start a private sshd whose only authorized key runs `docker system dial-stdio` against the engine
  * listening on `engineSocket` (a filesystem path). On failure nothing is left behind.
  */
@@ -345,6 +353,8 @@ export async function startSshd(engineSocket: string): Promise<Sshd> {
         '',
       ].join('\n'),
     );
+    // `sshd -t` checks the privilege-separation dir too, so it must exist before the config test.
+    ensurePrivsepDir();
     execFileSync(SSHD, ['-t', '-f', sshd.config], { stdio: 'pipe', timeout: 10_000 });
     await sshd.start();
     return sshd;
