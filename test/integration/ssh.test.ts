@@ -88,7 +88,7 @@ const HOSTS = () => [
 async function app(ssh: SshBlock, options: { env?: NodeJS.ProcessEnv; hostTimeoutMs?: number } = {}): Promise<TestApp> {
   const a = createTestApp(
     HOSTS(),
-    { configFile: await configFile(ssh), hostTimeoutMs: options.hostTimeoutMs ?? 5_000 },
+    { configFile: await configFile(ssh), hostTimeoutMs: options.hostTimeoutMs ?? 10_000 },
     // these tests are about single failures, not about the breaker opening
     { breakerVolume: 1000 },
     { HOME: emptyHome, ...options.env },
@@ -235,7 +235,8 @@ describe('ssh:// hosts through SshDialAgent', () => {
 
 
   it('a stalled sshd (listener SIGSTOPped: TCP accepted, no SSH banner) costs the host deadline; a request that joined that handshake gets one of its own', async () => {
-    const deadline = 2_000;
+    // long enough that the second request, after SIGCONT, has time for its own handshake and dial-stdio on a busy machine
+    const deadline = 8_000;
     const a = await app({ privateKeyPath: sshd.clientKey, knownHostsPath: sshd.knownHosts }, { hostTimeoutMs: deadline });
     sshd.signal('SIGSTOP');
     let first: ExecutionResult<Answer> & { status: number };
