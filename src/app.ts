@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
+import { renderGraphiQLPage } from './graphiql.js';
 import { schema } from './schema/index.js';
 import { requestScopes, securityPlugins } from './security.js';
 
@@ -51,9 +52,9 @@ export function createApp(deps: AppDeps): App {
           error: (...args: unknown[]) => deps.logger!.error({ err: args.find((a) => a instanceof Error) }, args.filter((a) => !(a instanceof Error)).map(String).join(' ') || 'unexpected error'),
         }
       : false,
-    // GraphiQL is served from the installed package, never from a CDN; the package (~45 MiB in memory)
-    // is loaded only when the page is first asked for, so production (no GraphiQL) never pays for it.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // The page's package (~45 MiB in memory) is loaded only when the page is first asked for, so
+    // production (no GraphiQL) never pays for it.
+    renderGraphiQL: renderGraphiQLPage,
     graphiql: deps.config.graphiql ? { title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query } : false,
     // Unexpected errors reach clients as "Unexpected error."; their details go to the log, never to clients.
     maskedErrors: true,

@@ -43,10 +43,12 @@ query Spread {
 `,
   },
   {
-    query: `# Docker's filters, the same on every host: reference globs, labels, dangling, before/since.
+    query: `# Docker's filters, the same on every host. This one: tagged images, newest first.
+# Others: reference: ["nginx:1.*", "myorg/*"], label: ["com.example.team=web"], before/since: "IMAGE",
+# inUse, dangling, ids, createdAfter; all must match.
 query Filtered {
-  images(filter: { reference: ["*/*:*"], label: ["org.opencontainers.image.source"] }, orderBy: [{ field: REFERENCE }]) {
-    nodes { repoTags label(key: "org.opencontainers.image.source") host { name } usedBy { names state } }
+  images(filter: { dangling: false, reference: ["*", "*/*", "*/*/*"] }, orderBy: [{ field: CREATED, direction: DESC }], first: 20) {
+    nodes { repoTags createdAt labels { key value } host { name } usedBy { names state } }
   }
 }
 `,

@@ -3,6 +3,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { engineGet } from '../helpers/engine-api.js';
 import { freePort, spawnGroup, waitFor, type Spawned } from '../helpers/process.js';
 import { fleetEngines } from '../helpers/provided.js';
+import { GRAPHIQL_TABS } from '../../src/graphiql-examples.js';
 
 /** The product as a new user meets it: `npm start` with three hosts, then GraphiQL in a real browser. */
 
@@ -79,5 +80,45 @@ describe('GraphiQL in Chromium', () => {
     await page.screenshot({ path: '/tmp/fleetgraph-graphiql.png' });
     // Everything the page loads comes from the gateway itself.
     expect(outside).toEqual([]);
-  });
+
+    // A reload keeps the tabs as they were (it used to add a blank "<untitled>" tab and open it), and
+    // every example tab answers with something on any fleet, this one included.
+    const titles = GRAPHIQL_TABS.map((t) => /query (\w+)/.exec(t.query)![1]!);
+    for (let reload = 0; reload < 2; reload++) {
+      await page.reload({ waitUntil: 'load' });
+      await page.getByText('query Inventory').first().waitFor({ timeout: 30_000 });
+      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(titles);
+    }
+    for (const title of titles) {
+      await page.locator('.graphiql-tab').getByText(title, { exact: true }).click();
+      await page.getByText(`query ${title}`).first().waitFor({ timeout: 30_000 });
+      const response = page.waitForResponse((r) => r.url() === url && r.request().method() === 'POST' && (r.request().postData() ?? '').includes(`query ${title}`));
+      await page.locator('.graphiql-execute-button').click();
+      const answer = (await (await response).json()) as { errors?: unknown; data: Record<string, unknown> };
+      expect(answer.errors, title).toBeUndefined();
+      expect(nonEmptyLists(answer.data), title).toBeGreaterThan(0);
+      expect(emptyLists(answer.data), `${title}: every list in the answer has items`).toEqual([]);
+    }
+    await page.reload({ waitUntil: 'load' });
+    await page.locator('.graphiql-tab').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(titles);
+  }, 180_000);
 });
+
+/** Top-level lists (a connection's nodes/edges, or a list field) with at least one item. */
+function nonEmptyLists(data: Record<string, unknown>): number {
+  return Object.values(data).filter((v) => listOf(v).length > 0).length;
+}
+
+function emptyLists(data: Record<string, unknown>): string[] {
+  return Object.entries(data).filter(([, v]) => listOf(v) !== NOT_A_LIST && listOf(v).length === 0).map(([k]) => k);
+}
+
+const NOT_A_LIST: unknown[] = [];
+function listOf(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  const c = v as { nodes?: unknown; edges?: unknown } | null;
+  if (c && Array.isArray(c.nodes)) return c.nodes;
+  if (c && Array.isArray(c.edges)) return c.edges;
+  return NOT_A_LIST;
+}
