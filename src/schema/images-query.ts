@@ -5,6 +5,8 @@ import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
 import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
+import { referenceProblem } from '../inventory/reference-syntax.js';
+import { badInput } from '../docker/errors.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './inventory.js';
@@ -47,6 +49,8 @@ builder.queryFields((t) => ({
       hosts: t.arg.stringList({ description: 'Host names to look on; default all.' }),
     },
     resolve: async (_root, args, ctx, info) => {
+      const problem = referenceProblem(args.ref);
+      if (problem) throw badInput(`ref ${problem}`, 'ref');
       const perHost = await loadPerHost(ctx, chooseHosts(ctx, args.hosts), (h) => ctx.loaders.images.load(h), info);
       const out: HostImage[] = [];
       for (const { host, value } of perHost) {

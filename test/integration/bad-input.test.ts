@@ -111,6 +111,11 @@ describe('invalid arguments', () => {
     ['an empty before', '{ images(filter: { before: "" }) { totalCount } }', 'BAD_USER_INPUT', 'filter.before'],
     ['a negative first', '{ images(first: -1) { totalCount } }', 'BAD_USER_INPUT', 'first'],
     ['a negative last', '{ images(last: -1) { totalCount } }', 'BAD_USER_INPUT', 'last'],
+    ['an image ref of only "sha256:"', '{ image(ref: "sha256:") { id } }', 'BAD_USER_INPUT', 'ref'],
+    ['an empty image ref', '{ image(ref: "") { id } }', 'BAD_USER_INPUT', 'ref'],
+    ['an image ref Docker calls an invalid reference format', '{ image(ref: "Nginx:latest") { id } }', 'BAD_USER_INPUT', 'ref'],
+    ['an image ref with an empty tag', '{ image(ref: "nginx:") { id } }', 'BAD_USER_INPUT', 'ref'],
+    ['an image ref over 512 characters', `{ image(ref: "${'a'.repeat(513)}") { id } }`, 'BAD_USER_INPUT', 'ref'],
   ])('%s: %s', async (_what, query, code, argument) => {
     const r = await gql(query);
     expect(r.status).toBe(200);
