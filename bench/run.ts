@@ -10,6 +10,7 @@ import http from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checksTable, verdict, type Check } from './checks.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
 import { seedFleet } from '../test/helpers/fleet.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
@@ -147,6 +148,16 @@ async function main(): Promise<void> {
 
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
     const ms = (n: number) => n.toFixed(1);
+    const checks: Check[] = [
+      { metric: '5xx responses', value: String(load.fiveXx), target: '0', ok: load.fiveXx === 0 },
+      { metric: 'client errors / timeouts (hanging requests)', value: `${load.errors} / ${load.timeouts}`, target: '0 / 0', ok: load.errors === 0 && load.timeouts === 0 },
+      { metric: 'status counts', value: JSON.stringify(load.statusCounts), target: 'all 2xx', ok: Object.keys(load.statusCounts).every((c) => c.startsWith('2')) },
+      { metric: 'requests/s (mean)', value: load.requestsPerSecond.toFixed(0), target: 'reported', ok: true },
+      { metric: 'latency p50 / p99 / max ms', value: `${load.latencyP50} / ${load.latencyP99} / ${load.latencyMax}`, target: 'max under the host deadline + 1 s', ok: load.latencyMax <= 5000 + 1000 },
+      { metric: 'gateway RSS before / at end / 5 s later', value: `${mb(rssBefore)} / ${mb(rssPeak)} / ${mb(rssAfter)} MiB`, target: 'after ≤ 1.5 × before', ok: rssAfter <= rssBefore * 1.5 },
+      { metric: 'still serving afterwards', value: String(stillServes.status), target: '200', ok: stillServes.status === 200 },
+      { metric: 'answer with a frozen host (SIGSTOP), 3 requests', value: `${frozen.map(ms).join(' / ')} ms: at most ${ms(overDeadline)} ms past the 5 s deadline`, target: '≤ 500 ms past', ok: overDeadline <= 500 },
+    ];
     const row = (name: string, x: { mean: number; p50: number; p95: number }, base: number) => `| ${name} | ${ms(x.mean)} | ${ms(x.p50)} | ${ms(x.p95)} | ${(x.mean / base).toFixed(2)} |`;
     const report = `# fleetgraph benchmark
 
@@ -169,23 +180,15 @@ and ${(s.cli.mean / s.gateway.mean).toFixed(1)}× faster than the docker CLI loo
 
 ${load.requests} requests from 8 connections over ${LOAD_SECONDS} s; engine gamma stopped at ${LOAD_SECONDS * 0.4} s.
 
-| metric | value | target |
-| --- | --- | --- |
-| 5xx responses | ${load.fiveXx} | 0 |
-| client errors / timeouts (hanging requests) | ${load.errors} / ${load.timeouts} | 0 / 0 |
-| status counts | ${JSON.stringify(load.statusCounts)} | all 2xx |
-| requests/s (mean) | ${load.requestsPerSecond.toFixed(0)} | |
-| latency p50 / p99 / max ms | ${load.latencyP50} / ${load.latencyP99} / ${load.latencyMax} | max under the host deadline + 1 s |
-| gateway RSS before / at end / 5 s later | ${mb(rssBefore)} / ${mb(rssPeak)} / ${mb(rssAfter)} MiB | after ≤ 1.5 × before |
-| still serving afterwards | ${stillServes.status} | 200 |
-| answer with a frozen host (SIGSTOP), 3 requests | ${frozen.map(ms).join(' / ')} ms: at most ${ms(overDeadline)} ms past the 5 s deadline | ≤ 500 ms past |
+${checksTable(checks)}
 
-Verdict: ${load.fiveXx === 0 && load.errors === 0 && load.timeouts === 0 && rssAfter <= rssBefore * 1.5 && stillServes.status === 200 && overDeadline <= 500 ? 'PASS' : 'FAIL'}
+Verdict: ${verdict(checks)}
 `;
     const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}README.md`, report);
     process.stdout.write(report);
+    if (verdict(checks) !== 'PASS') process.exitCode = 1;
   } finally {
     server?.signal('SIGTERM');
     if (server) await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5000))]);
