@@ -145,6 +145,19 @@ describe('filters agree with the engine, host by host', () => {
     }
   });
 
+  it('a reference list of the maximum length (100) agrees with the engine', async () => {
+    const reference = [...Array.from({ length: 97 }, (_, i) => `nomatch/x${i}*`), 'fleet/app:*', 'same-second/*:[0-3]', 'imported/*'];
+    const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { reference } });
+    expect(res.errors).toBeUndefined();
+    let total = 0;
+    for (const engine of fleetEngines()) {
+      const want = await engineIds(engine.socket, { reference });
+      expect(res.data!.images.nodes.filter((n) => n.host.name === engine.name).map((n) => n.id).sort(), engine.name).toEqual(want);
+      total += want === 'error' ? 0 : want.length;
+    }
+    expect(total).toBeGreaterThan(12);
+  });
+
   it('matches canonical and familiar reference forms alike', async () => {
     const ids = async (reference: string[]) =>
       (await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { reference } })).data!.images.nodes.map((n) => `${n.host.name}/${n.id}`).sort();
@@ -179,6 +192,11 @@ describe('filters agree with the engine, host by host', () => {
       [{ reference: ['fleet/[app'] }, 'filter.reference'],
       [{ ids: ['not-hex!'] }, 'filter.ids'],
       [{ label: ['=x'] }, 'filter.label'],
+      // Every list is bounded (a 20,000-pattern reference list once held the event loop for seconds).
+      [{ reference: Array.from({ length: 101 }, (_, i) => `fleet/x${i}`) }, 'filter.reference'],
+      [{ reference: Array.from({ length: 10_000 }, () => 'x') }, 'filter.reference'],
+      [{ labelNot: Array.from({ length: 101 }, (_, i) => `k${i}`) }, 'filter.labelNot'],
+      [{ ids: Array.from({ length: 101 }, (_, i) => i.toString(16)) }, 'filter.ids'],
     ];
     for (const [filter, argument] of bad) {
       const res = await t.query(LIST, { filter });
