@@ -95,11 +95,6 @@ export function compileFilter(filter: ImageFilter | null | undefined, argument =
   };
 }
 
-/** Checks a filter without keeping the compiled form. */
-export function validateFilter(filter: ImageFilter | null | undefined, argument = 'filter'): void {
-  compileFilter(filter, argument);
-}
-
 /** Docker's MatchKVList: every `key` must be present, every `key=value` equal. */
 export function labelsMatch(entries: readonly string[], labels: Readonly<Record<string, string>>): boolean {
   return entries.every((entry) => {
@@ -108,10 +103,6 @@ export function labelsMatch(entries: readonly string[], labels: Readonly<Record<
     if (!Object.prototype.hasOwnProperty.call(labels, key)) return false;
     return eq < 0 || labels[key] === entry.slice(eq + 1);
   });
-}
-
-export function needsContainers(filter: ImageFilter | null | undefined): boolean {
-  return filter?.inUse !== undefined && filter?.inUse !== null;
 }
 
 export interface HostFilterResult {

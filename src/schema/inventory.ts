@@ -53,7 +53,9 @@ export async function loadPerHost<T>(
 /** Every image on `hosts` that passes `filter`, each with its host. */
 export async function listImages(ctx: Context, hosts: readonly string[], filter: ImageFilter | null | undefined, info: GraphQLResolveInfo): Promise<HostImage[]> {
   const cf = ctx.filters.compile(filter);
-  const perHost = await loadPerHost(ctx, hosts, (host) => (cf ? ctx.filters.evaluate(host, cf, () => filterOneHost(ctx, host, cf)) : ctx.loaders.images.load(host).then((images) => ({ images }) as HostFilterResult)), info);
+  const load = (host: string): Promise<HostFilterResult> =>
+    cf ? ctx.filters.evaluate(host, cf, () => filterOneHost(ctx, host, cf)) : ctx.loaders.images.load(host).then((images) => ({ images }));
+  const perHost = await loadPerHost(ctx, hosts, load, info);
   if (cf?.filter.ids) checkIdPrefixes(cf.filter.ids, perHost.map((h) => h.value.idHits ?? []));
   const out: HostImage[] = [];
   for (const { host, value } of perHost) {

@@ -145,6 +145,15 @@ describe('filters agree with the engine, host by host', () => {
     }
   });
 
+  it('reads full-precision creation times from image inspect, leaving out an image that is gone', async () => {
+    const alpha = fleetEngines().find((e) => e.name === 'alpha')!;
+    const batch = (await engineGet<Array<EngineImage & { Labels: Record<string, string> | null }>>(alpha.socket, '/images/json')).filter((i) => i.Labels?.[SAME_SECOND_LABEL] !== undefined);
+    const gone = `sha256:${'0'.repeat(64)}`;
+    const got = await t.source.imageCreatedNanos('alpha', [...batch.map((i) => i.Id), gone]);
+    expect([...got.keys()].sort()).toEqual(batch.map((i) => i.Id).sort());
+    for (const i of batch) expect(got.get(i.Id), i.Id).toBe(toNanos(`${SAME_SECOND}${SAME_SECOND_FRACTIONS[Number(i.Labels![SAME_SECOND_LABEL])]}Z`));
+  });
+
   it('a reference list of the maximum length (100) agrees with the engine', async () => {
     const reference = [...Array.from({ length: 97 }, (_, i) => `nomatch/x${i}*`), 'fleet/app:*', 'same-second/*:[0-3]', 'imported/*'];
     const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { reference } });

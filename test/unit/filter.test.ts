@@ -2,6 +2,7 @@ import { execute, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
+import { parseCreatedNanos } from '../../src/docker/created.js';
 import type { ImageRecord } from '../../src/docker/normalize.js';
 import type { InventorySource } from '../../src/docker/source.js';
 import { compileFilter, filterHostImages, MAX_FILTER_ENTRIES } from '../../src/inventory/filter.js';
@@ -91,5 +92,14 @@ describe('filters: bounded, compiled once, evaluated once per host per request',
     expect(coarse.images.map((i) => i.id)).toEqual([id(5)]);
     const exact = filterHostImages('h', imgs, compileFilter({ since: 'repo/n2:2' }), undefined, new Map(Object.entries(nanos)));
     expect(exact.images.map((i) => i.id)).toEqual([id(3), id(4), id(5)]);
+  });
+});
+
+describe('full-precision creation times from image inspect', () => {
+  it('parses RFC 3339 with 0 to 9 fraction digits and an offset, and refuses anything else', () => {
+    expect(parseCreatedNanos('2024-08-08T08:08:08Z')).toBe(1723104488n * 1_000_000_000n);
+    expect(parseCreatedNanos('2024-08-08T08:08:08.000000001Z')).toBe(1723104488n * 1_000_000_000n + 1n);
+    expect(parseCreatedNanos('2024-08-08T10:08:08.5+02:00')).toBe(1723104488n * 1_000_000_000n + 500_000_000n);
+    for (const bad of ['2024-08-08', '2024-08-08T08:08:08.1234567890Z', 'yesterday', 1723104488, null]) expect(() => parseCreatedNanos(bad), String(bad)).toThrow(TypeError);
   });
 });
