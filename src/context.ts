@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import { hostGraphQLError, type HostError } from './docker/errors.js';
 import { createLoaders, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
+import { RequestFilters } from './inventory/filter-cache.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
@@ -39,8 +40,10 @@ export interface Context {
   /** Hosts this request may see (all, or a token's scope). Other hosts do not exist for it. */
   visibleHosts: readonly string[];
   partialErrors: PartialErrors;
+  /** Filters compiled and evaluated once per request (see RequestFilters). */
+  filters: RequestFilters;
 }
 
 export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
-  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors() };
+  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters() };
 }

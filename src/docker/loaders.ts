@@ -14,14 +14,42 @@ export interface Loaders {
   containers: DataLoader<string, ContainerRecord[]>;
   version: DataLoader<string, EngineVersion>;
   sharedSizes: DataLoader<string, Map<string, number | null>>;
+  /**
+   * Keyed by `host + "\n" + image ID`: full-precision creation times (null: the image is gone), one
+   * batch per host. Absent when the source cannot tell them (see InventorySource.imageCreatedNanos).
+   */
+  createdNanos?: DataLoader<string, bigint | null>;
 }
 
 function perHost<T>(fetch: (host: string) => Promise<T>): DataLoader<string, T> {
   return new DataLoader<string, T>((hosts) => Promise.all(hosts.map((h) => fetch(h).catch((err: unknown) => toHostError(h, err)))));
 }
 
+/** Groups `host\nid` keys by host and asks the source once per host. */
+function createdNanosLoader(lookup: (host: string, ids: readonly string[]) => Promise<Map<string, bigint>>): DataLoader<string, bigint | null> {
+  return new DataLoader<string, bigint | null>(async (keys) => {
+    const byHost = new Map<string, string[]>();
+    for (const key of keys) {
+      const [host, id] = key.split('\n') as [string, string];
+      const ids = byHost.get(host);
+      if (ids) ids.push(id);
+      else byHost.set(host, [id]);
+    }
+    const answers = new Map(
+      await Promise.all([...byHost].map(async ([host, ids]) => [host, await lookup(host, ids).catch((err: unknown) => toHostError(host, err))] as const)),
+    );
+    return keys.map((key) => {
+      const [host, id] = key.split('\n') as [string, string];
+      const answer = answers.get(host)!;
+      return answer instanceof Map ? (answer.get(id) ?? null) : answer;
+    });
+  });
+}
+
 export function createLoaders(source: InventorySource): Loaders {
+  const lookup = source.imageCreatedNanos?.bind(source);
   return {
+    ...(lookup ? { createdNanos: createdNanosLoader(lookup) } : {}),
     images: perHost((h) => source.images(h)),
     containers: perHost((h) => source.containers(h)),
     version: perHost((h) => source.version(h)),

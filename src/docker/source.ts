@@ -1,3 +1,4 @@
+import { normalizeInspectCreated } from './created.js';
 import { HostError, toHostError } from './errors.js';
 import type { HostRegistry } from './hosts.js';
 import {
@@ -23,6 +24,13 @@ export interface InventorySource {
   version(host: string): Promise<EngineVersion>;
   /** Image ID -> shared size. May be costly (see EngineSource). */
   sharedSizes(host: string): Promise<Map<string, number | null>>;
+  /**
+   * Full-precision creation times (nanoseconds) of a few images, for before/since/createdBefore/
+   * createdAfter on images created in the same second as the bound. An image that is gone is left out.
+   * A source that cannot tell (e.g. a test double) omits the method: those filters then work at the
+   * whole seconds of `images`. A mirror fed by /events keeps these times with its images.
+   */
+  imageCreatedNanos?(host: string, ids: readonly string[]): Promise<Map<string, bigint>>;
   /** Circuit-breaker state, for /readyz and Host.status without calling the host. */
   breakerState(host: string): 'closed' | 'open' | 'half-open';
   /** The Engine API version negotiated with the host, once it has answered. */
@@ -37,6 +45,8 @@ function parse<T>(host: string, body: unknown, fn: (b: unknown) => T): T {
     throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
   }
 }
+
+const INSPECT_CONCURRENCY = 8;
 
 /** Direct calls to the engines: one GET per method call, nothing cached beyond the request. */
 export class EngineSource implements InventorySource {
@@ -79,6 +89,24 @@ export class EngineSource implements InventorySource {
       return new Map(list.map((i) => [i.id, i.sharedSize]));
     }
     return this.get(host, '/system/df', {}, normalizeDfSharedSizes);
+  }
+
+  /** GET /images/{id}/json per image, a few at a time; only images whose second is ambiguous ask for this. */
+  async imageCreatedNanos(host: string, ids: readonly string[]): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const queue = [...ids];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          out.set(id, await this.get(host, `/images/${encodeURIComponent(id)}/json`, {}, normalizeInspectCreated));
+        } catch (err) {
+          // Removed since the list was read: the image is simply not there any more.
+          if (!(err instanceof HostError && err.detail === 'HTTP 404')) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, queue.length) }, worker));
+    return out;
   }
 
   breakerState(host: string): 'closed' | 'open' | 'half-open' {

@@ -66,16 +66,38 @@ export class BadPatternError extends Error {
   override name = 'BadPatternError';
 }
 
-/** Go's path.Match, ported line by line so patterns behave exactly as in Docker's reference filter. */
-export function pathMatch(pattern: string, name: string): boolean {
+/**
+ * A path.Match pattern scanned into its chunks once, and checked for syntax errors once: matching it
+ * against many names then does only the matching (Go's path.Match rescans the pattern on every call).
+ */
+export interface CompiledPattern {
+  readonly pattern: string;
+  readonly chunks: ReadonlyArray<{ star: boolean; chunk: string }>;
+}
+
+/** Throws BadPatternError when `pattern` is not a valid path.Match pattern. */
+export function compilePattern(pattern: string): CompiledPattern {
+  const chunks: Array<{ star: boolean; chunk: string }> = [];
   let p = pattern;
-  let s = name;
-  pattern: while (p.length > 0) {
+  while (p.length > 0) {
     const { star, chunk, rest } = scanChunk(p);
     p = rest;
+    matchChunk(chunk, '');
+    chunks.push({ star, chunk });
+  }
+  return { pattern, chunks };
+}
+
+/** Go's path.Match over a compiled pattern, ported line by line so patterns behave exactly as in Docker's reference filter. */
+export function matchCompiled(compiled: CompiledPattern, name: string): boolean {
+  const { chunks } = compiled;
+  let s = name;
+  pattern: for (let c = 0; c < chunks.length; c++) {
+    const { star, chunk } = chunks[c]!;
+    const more = c < chunks.length - 1;
     if (star && chunk === '') return !s.includes('/');
     const first = matchChunk(chunk, s);
-    if (first !== null && (first.length === 0 || p.length > 0)) {
+    if (first !== null && (first.length === 0 || more)) {
       s = first;
       continue;
     }
@@ -83,30 +105,25 @@ export function pathMatch(pattern: string, name: string): boolean {
       for (let i = 0; i < s.length && s[i] !== '/'; i++) {
         const t = matchChunk(chunk, s.slice(i + 1));
         if (t !== null) {
-          if (p.length === 0 && t.length > 0) continue;
+          if (!more && t.length > 0) continue;
           s = t;
           continue pattern;
         }
       }
-    }
-    while (p.length > 0) {
-      const next = scanChunk(p);
-      p = next.rest;
-      matchChunk(next.chunk, '');
     }
     return false;
   }
   return s.length === 0;
 }
 
+/** Go's path.Match: throws BadPatternError for a malformed pattern, as Go returns ErrBadPattern. */
+export function pathMatch(pattern: string, name: string): boolean {
+  return matchCompiled(compilePattern(pattern), name);
+}
+
 /** Throws BadPatternError when `pattern` is not a valid path.Match pattern. */
 export function validatePattern(pattern: string): void {
-  let p = pattern;
-  while (p.length > 0) {
-    const { chunk, rest } = scanChunk(p);
-    p = rest;
-    matchChunk(chunk, '');
-  }
+  compilePattern(pattern);
 }
 
 function scanChunk(pattern: string): { star: boolean; chunk: string; rest: string } {
@@ -211,8 +228,9 @@ function getEsc(chunkIn: string): { r: string; rest: string } {
 }
 
 /** Does `pattern` (Docker's reference filter) match any of an image's tags or digests? */
-export function referenceMatches(pattern: string, refs: readonly string[]): boolean {
-  return refs.some((ref) => matchForms(ref).some((form) => pathMatch(pattern, form)));
+export function referenceMatches(pattern: string | CompiledPattern, refs: readonly string[]): boolean {
+  const compiled = typeof pattern === 'string' ? compilePattern(pattern) : pattern;
+  return refs.some((ref) => matchForms(ref).some((form) => matchCompiled(compiled, form)));
 }
 
 const HEX_ID = /^(sha256:)?[a-f0-9]{1,64}$/;

@@ -1,3 +1,4 @@
+import { MAX_FILTER_ENTRIES, MAX_FILTER_ENTRY_LENGTH } from '../inventory/filter.js';
 import { IMAGE_ORDER_FIELDS } from '../inventory/order.js';
 import { builder } from './builder.js';
 
@@ -27,7 +28,7 @@ export const ImageOrderInput = builder.inputType('ImageOrder', {
 
 export const ImageFilterInput = builder.inputType('ImageFilter', {
   description:
-    "Selects image summaries. Every given condition must hold. Where Docker has a filter of the same name (dangling, label, reference, before, since) the meaning is Docker's, on every host.",
+    `Selects image summaries. Every given condition must hold. Where Docker has a filter of the same name (dangling, label, reference, before, since) the meaning is Docker's, on every host. Creation times are compared at full (nanosecond) precision, as the engine does. Each list takes at most ${MAX_FILTER_ENTRIES} entries of at most ${MAX_FILTER_ENTRY_LENGTH} characters.`,
   fields: (t) => ({
     dangling: t.boolean({
       description: "true: only untagged images. false: leave out images that have neither a tag nor a digest (Docker's meaning).",
@@ -40,7 +41,7 @@ export const ImageFilterInput = builder.inputType('ImageFilter', {
     }),
     before: t.string({ description: 'Only images created before this image (a reference or ID, resolved on each host as Docker does).' }),
     since: t.string({ description: 'Only images created after this image (a reference or ID, resolved on each host as Docker does).' }),
-    createdBefore: t.field({ type: 'DateTime', description: 'Only images created before this moment (the same on every host).' }),
+    createdBefore: t.field({ type: 'DateTime', description: "Only images created before this moment (the same on every host): Docker's until with a fixed time, on every API version." }),
     createdAfter: t.field({ type: 'DateTime', description: 'Only images created after this moment (the same on every host).' }),
     inUse: t.boolean({ description: 'true: images used by at least one container, running or stopped. false: images no container uses.' }),
     ids: t.idList({ description: 'Image IDs or unique ID prefixes (with or without "sha256:").' }),

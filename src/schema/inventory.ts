@@ -1,8 +1,8 @@
 import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import { HostError } from '../docker/errors.js';
+import { badInput, HostError } from '../docker/errors.js';
 import type { ContainerRecord, HostImage, ImageRecord } from '../docker/normalize.js';
-import { filterHostImages, needsContainers, resolveIdPrefixes, validateFilter, type ImageFilter } from '../inventory/filter.js';
+import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
 
 /**
  * What resolvers use to read the fleet: host selection (scoped to what the request may see), and
@@ -52,31 +52,45 @@ export async function loadPerHost<T>(
 
 /** Every image on `hosts` that passes `filter`, each with its host. */
 export async function listImages(ctx: Context, hosts: readonly string[], filter: ImageFilter | null | undefined, info: GraphQLResolveInfo): Promise<HostImage[]> {
-  validateFilter(filter);
-  const withContainers = needsContainers(filter);
-  const perHost = await loadPerHost(
-    ctx,
-    hosts,
-    async (host) => {
-      const [images, containers] = await Promise.all([
-        ctx.loaders.images.load(host),
-        withContainers ? ctx.loaders.containers.load(host) : Promise.resolve(undefined as ContainerRecord[] | undefined),
-      ]);
-      return { images, containers };
-    },
-    info,
-  );
-  const ids = resolveIdPrefixes(
-    filter,
-    perHost.flatMap((h) => h.value.images.map((i) => i.id)),
-  );
+  const cf = ctx.filters.compile(filter);
+  const load = (host: string): Promise<HostFilterResult> =>
+    cf ? ctx.filters.evaluate(host, cf, () => filterOneHost(ctx, host, cf)) : ctx.loaders.images.load(host).then((images) => ({ images }));
+  const perHost = await loadPerHost(ctx, hosts, load, info);
+  if (cf?.filter.ids) checkIdPrefixes(cf.filter.ids, perHost.map((h) => h.value.idHits ?? []));
   const out: HostImage[] = [];
   for (const { host, value } of perHost) {
-    const result = filterHostImages(host, value.images, filter, ids, value.containers);
-    if (result.error) ctx.partialErrors.add(result.error, pathOf(info));
-    for (const image of result.images) out.push({ host, image });
+    if (value.error) ctx.partialErrors.add(value.error, pathOf(info));
+    for (const image of value.images) out.push({ host, image });
   }
   return out;
+}
+
+/** One host's filtered list; precise creation times are asked for only where whole seconds cannot decide. */
+async function filterOneHost(ctx: Context, host: string, cf: CompiledFilter): Promise<HostFilterResult> {
+  const [images, containers] = await Promise.all([
+    ctx.loaders.images.load(host),
+    cf.needsContainers ? ctx.loaders.containers.load(host) : Promise.resolve(undefined as ContainerRecord[] | undefined),
+  ]);
+  const plan = planHostFilter(host, images, cf, containers, ctx.filters.forms);
+  if (plan.needPrecise.length === 0) return finishHostFilter(host, plan, cf, new Map());
+  const loader = ctx.loaders.createdNanos;
+  if (!loader) return finishHostFilter(host, plan, cf, secondsOnly(images, plan.needPrecise));
+  const times = await loader.loadMany(plan.needPrecise.map((id) => `${host}\n${id}`));
+  const created = new Map<string, bigint | null>();
+  plan.needPrecise.forEach((id, i) => {
+    const t = times[i];
+    if (t instanceof Error) throw t;
+    created.set(id, t ?? null);
+  });
+  return finishHostFilter(host, plan, cf, created);
+}
+
+/** An `ids` prefix must name one image across the listed hosts (an image on several hosts is one image). */
+function checkIdPrefixes(given: readonly string[], hitsPerHost: ReadonlyArray<ReadonlyArray<readonly string[]>>, argument = 'filter'): void {
+  given.forEach((prefix, i) => {
+    const hits = new Set(hitsPerHost.flatMap((h) => h[i] ?? []));
+    if (hits.size > 1) throw badInput(`${argument}.ids[${i}]: "${prefix}" is ambiguous (${hits.size} images)`, `${argument}.ids`);
+  });
 }
 
 /** One host's images, or the HostError (for fields that report a single host's state). */

@@ -46,6 +46,7 @@ import {
   importImage,
   loadImages,
   saveAndLoad,
+  seedSameSecond,
   tagImage,
   untagImage,
   type ImageSpec,
@@ -321,6 +322,8 @@ export async function seedFleet(engines: Engine[]): Promise<FleetSeed> {
 
   const seed: FleetSeed = { ids, images, hosts, containers, baseLayer };
   await verifySeed(engines, seed);
+  // Plus each host's same-second batch (see images.ts), which the description above leaves out.
+  await seedSameSecond(engines);
   return seed;
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { engineGet, engineRequest, type EngineImageSummary } from '../helpers/engine-api.js';
-import { buildImageTar } from '../helpers/images.js';
+import { buildImageTar, SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL, sameSecondSpecs } from '../helpers/images.js';
 import { HOST_NAMES, type HostName } from '../helpers/fleet.js';
 import { fleetEngine, fleetEngines, fleetSeed } from '../helpers/provided.js';
 
@@ -98,12 +98,28 @@ describe('seeded images', () => {
     };
     const expectedCount: Record<HostName, number> = { alpha: 5, beta: 4, gamma: 4 };
     for (const h of HOST_NAMES) {
-      const list = await images(h);
+      // The same-second batch is checked on its own below.
+      const list = (await images(h)).filter((i) => i.Labels?.[SAME_SECOND_LABEL] === undefined);
       expect(list, h).toHaveLength(expectedCount[h]);
       expect(list.map((i) => i.Id), h).toEqual(seed.hosts[h].images.map((k) => seed.ids[k]));
       expect(tagMap(list), h).toEqual(expected[h]);
       const created = list.map((i) => i.Created);
       expect([...created].sort((a, b) => b - a), `${h} newest first`).toEqual(created);
+    }
+  });
+
+  it('each engine also holds its same-second batch: one Created second, the specified nanoseconds', async () => {
+    for (const h of HOST_NAMES) {
+      const { ids } = await buildImageTar(sameSecondSpecs(h));
+      const batch = (await images(h)).filter((i) => i.Labels?.[SAME_SECOND_LABEL] !== undefined);
+      expect(batch.map((i) => i.Id).sort(), h).toEqual([...ids].sort());
+      expect(new Set(batch.map((i) => i.Created)), h).toEqual(new Set([unix(`${SAME_SECOND}Z`)]));
+      for (const [n, id] of ids.entries()) {
+        const ins = await engineGet<ImageInspect>(fleetEngine(h).socket, `/images/${id}/json`);
+        expect(ins.RepoTags).toEqual([`same-second/${h}:${n}`]);
+        // Go's RFC3339Nano drops trailing zeros (and the dot of a whole second).
+        expect(ins.Created).toBe(`${SAME_SECOND}${SAME_SECOND_FRACTIONS[n]!.replace(/\.?0+$/, '')}Z`);
+      }
     }
   });
 

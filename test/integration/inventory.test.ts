@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { EngineApiError, engineGet } from '../helpers/engine-api.js';
+import { SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL } from '../helpers/images.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 
 interface EngineImage {
@@ -31,6 +32,13 @@ async function engineIds(socket: string, filters: Record<string, string[]>): Pro
     if (err instanceof EngineApiError) return 'error';
     throw err;
   }
+}
+
+/** RFC 3339 with up to 9 fraction digits -> nanoseconds since the epoch. */
+function toNanos(rfc3339: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339);
+  if (!m) throw new Error(`not RFC 3339: ${rfc3339}`);
+  return BigInt(Date.parse(`${m[1]}${m[3]}`)) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 interface Node {
@@ -85,6 +93,80 @@ describe('filters agree with the engine, host by host', () => {
     expect(nonEmpty).toBeGreaterThan(0);
   });
 
+  it('before/since agree with the engine when the reference shares its second with other images', async () => {
+    // The engine compares full-precision creation times; /images/json shows whole seconds only.
+    const differs: string[] = [];
+    let compared = 0;
+    for (const engine of fleetEngines()) {
+      const second = Date.parse(`${SAME_SECOND}Z`) / 1000;
+      const batch = (await engineGet<Array<EngineImage & { Labels: Record<string, string> | null }>>(engine.socket, '/images/json')).filter(
+        (i) => i.Labels?.[SAME_SECOND_LABEL] !== undefined,
+      );
+      expect(batch.map((i) => i.Created)).toEqual(SAME_SECOND_FRACTIONS.map(() => second));
+      const refs = batch.flatMap((i) => [i.RepoTags![0]!, i.Id]);
+      for (const key of ['before', 'since'] as const) {
+        for (const ref of refs) {
+          const want = await engineIds(engine.socket, { [key]: [ref] });
+          const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { [key]: ref }, hosts: [engine.name] });
+          expect(res.errors).toBeUndefined();
+          const got = res.data!.images.nodes.map((n) => n.id).sort();
+          if (JSON.stringify(got) !== JSON.stringify(want)) differs.push(`${engine.name} ${key} ${ref}: got ${got.length}, engine ${want.length}`);
+          compared++;
+        }
+      }
+      // Both bounds inside the same second, as one filter.
+      const [lo, hi] = [batch.find((i) => i.Labels![SAME_SECOND_LABEL] === '1')!, batch.find((i) => i.Labels![SAME_SECOND_LABEL] === '6')!];
+      const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { since: lo.Id, before: hi.Id }, hosts: [engine.name] });
+      const want = await engineIds(engine.socket, { since: [lo.Id], before: [hi.Id] });
+      expect(want).toHaveLength(4);
+      expect(res.data!.images.nodes.map((n) => n.id).sort(), engine.name).toEqual(want);
+    }
+    expect(differs).toEqual([]);
+    expect(compared).toBe(3 * 2 * 2 * SAME_SECOND_FRACTIONS.length);
+  });
+
+  it('createdBefore/createdAfter compare full-precision creation times (as Docker\'s until does)', async () => {
+    for (const engine of fleetEngines()) {
+      const list = await engineGet<EngineImage[]>(engine.socket, '/images/json');
+      // The oracle: each image's own creation time as the engine reports it in full (RFC 3339, nanoseconds).
+      const nanos = new Map<string, bigint>();
+      for (const i of list) nanos.set(i.Id, toNanos((await engineGet<{ Created: string }>(engine.socket, `/images/${i.Id}/json`)).Created));
+      for (const cut of [`${SAME_SECOND}Z`, `${SAME_SECOND}.123Z`, `${SAME_SECOND}.5Z`, `${SAME_SECOND}.999Z`]) {
+        const cutNs = toNanos(cut);
+        for (const [key, keep] of [
+          ['createdBefore', (n: bigint) => n < cutNs],
+          ['createdAfter', (n: bigint) => n > cutNs],
+        ] as const) {
+          const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { [key]: cut }, hosts: [engine.name] });
+          const want = list.filter((i) => keep(nanos.get(i.Id)!)).map((i) => i.Id).sort();
+          expect(res.data!.images.nodes.map((n) => n.id).sort(), `${engine.name} ${key} ${cut}`).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('reads full-precision creation times from image inspect, leaving out an image that is gone', async () => {
+    const alpha = fleetEngines().find((e) => e.name === 'alpha')!;
+    const batch = (await engineGet<Array<EngineImage & { Labels: Record<string, string> | null }>>(alpha.socket, '/images/json')).filter((i) => i.Labels?.[SAME_SECOND_LABEL] !== undefined);
+    const gone = `sha256:${'0'.repeat(64)}`;
+    const got = await t.source.imageCreatedNanos('alpha', [...batch.map((i) => i.Id), gone]);
+    expect([...got.keys()].sort()).toEqual(batch.map((i) => i.Id).sort());
+    for (const i of batch) expect(got.get(i.Id), i.Id).toBe(toNanos(`${SAME_SECOND}${SAME_SECOND_FRACTIONS[Number(i.Labels![SAME_SECOND_LABEL])]}Z`));
+  });
+
+  it('a reference list of the maximum length (100) agrees with the engine', async () => {
+    const reference = [...Array.from({ length: 97 }, (_, i) => `nomatch/x${i}*`), 'fleet/app:*', 'same-second/*:[0-3]', 'imported/*'];
+    const res = await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { reference } });
+    expect(res.errors).toBeUndefined();
+    let total = 0;
+    for (const engine of fleetEngines()) {
+      const want = await engineIds(engine.socket, { reference });
+      expect(res.data!.images.nodes.filter((n) => n.host.name === engine.name).map((n) => n.id).sort(), engine.name).toEqual(want);
+      total += want === 'error' ? 0 : want.length;
+    }
+    expect(total).toBeGreaterThan(12);
+  });
+
   it('matches canonical and familiar reference forms alike', async () => {
     const ids = async (reference: string[]) =>
       (await t.query<{ images: { nodes: Node[] } }>(LIST, { filter: { reference } })).data!.images.nodes.map((n) => `${n.host.name}/${n.id}`).sort();
@@ -119,6 +201,11 @@ describe('filters agree with the engine, host by host', () => {
       [{ reference: ['fleet/[app'] }, 'filter.reference'],
       [{ ids: ['not-hex!'] }, 'filter.ids'],
       [{ label: ['=x'] }, 'filter.label'],
+      // Every list is bounded (a 20,000-pattern reference list once held the event loop for seconds).
+      [{ reference: Array.from({ length: 101 }, (_, i) => `fleet/x${i}`) }, 'filter.reference'],
+      [{ reference: Array.from({ length: 10_000 }, () => 'x') }, 'filter.reference'],
+      [{ labelNot: Array.from({ length: 101 }, (_, i) => `k${i}`) }, 'filter.labelNot'],
+      [{ ids: Array.from({ length: 101 }, (_, i) => i.toString(16)) }, 'filter.ids'],
     ];
     for (const [filter, argument] of bad) {
       const res = await t.query(LIST, { filter });

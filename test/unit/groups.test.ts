@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostImage } from '../../src/docker/normalize.js';
 import { findTagDrift, groupImages, uniqueTotals, totals } from '../../src/inventory/groups.js';
-import { filterHostImages, labelsMatch } from '../../src/inventory/filter.js';
+import { compileFilter, filterHostImages, labelsMatch } from '../../src/inventory/filter.js';
 
 const id = (n: number) => `sha256:${String(n).padStart(64, '0')}`;
 function img(host: string, n: number, tags: string[], size = 10, created = 100): HostImage {
@@ -42,8 +42,8 @@ describe('filters (in memory)', () => {
   });
   it('resolves before/since on each host and reports a host that lacks the reference', () => {
     const images = [img('h', 1, ['x:1'], 1, 10), img('h', 2, ['x:2'], 1, 20), img('h', 3, ['x:3'], 1, 30)].map((i) => i.image);
-    expect(filterHostImages('h', images, { since: 'x:1', before: 'x:3' }, undefined).images.map((i) => i.id)).toEqual([id(2)]);
-    const missing = filterHostImages('h', images, { before: 'nope:1' }, undefined);
+    expect(filterHostImages('h', images, compileFilter({ since: 'x:1', before: 'x:3' })).images.map((i) => i.id)).toEqual([id(2)]);
+    const missing = filterHostImages('h', images, compileFilter({ before: 'nope:1' }));
     expect(missing.images).toEqual([]);
     expect(missing.error?.extensions).toMatchObject({ code: 'REFERENCE_NOT_FOUND', argument: 'filter.before', host: 'h' });
   });
