@@ -1,11 +1,10 @@
 #!/usr/bin/env node
+/** Module: the command line, the only place that reads process.argv and exits. */
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { packageVersion } from './version.js';
-
-/** Module: the command line, the only place that reads process.argv and exits. */
 
 const USAGE = `Usage: fleetgraph [serve] [options]
        fleetgraph schema
