@@ -1,12 +1,14 @@
 #!/usr/bin/env node
+/** Module: the command line, the only place that reads process.argv and exits. */
 import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { packageVersion } from './version.js';
 
-/** The only place that reads process.argv and exits. */
 const USAGE = `Usage: fleetgraph [serve] [options]
        fleetgraph schema
+       fleetgraph --version
 
 Options:
   --host NAME=ENDPOINT     a Docker host (repeatable): unix:///path.sock, tcp://h:2375, tcp://h:2376 or https://h (TLS), ssh://user@h
@@ -15,22 +17,19 @@ Options:
   --port PORT              port (default 4000)
   --host-timeout MS        total deadline per host call (default 5000)
   --max-images N           largest unpaginated list (default 10000)
-  --auth-token-file FILE   bearer tokens, one per line ("TOKEN [hosts=a,b]")
+  --auth-token-file FILE   bearer tokens, one per line: TOKEN [hosts=a,b] (each token once)
   --insecure-no-auth       allow a non-loopback --listen without tokens
   --cors-origin ORIGIN     allow browser requests from ORIGIN (repeatable)
   --max-depth N, --max-aliases N, --max-tokens N, --max-cost N, --max-body-bytes N
                            query limits (defaults 10, 15, 2000, 20000, 102400)
   --no-graphiql            do not serve GraphiQL
   --introspection / --no-introspection
+  -v, --version            print the version
   -h, --help
-Environment: FLEETGRAPH_HOSTS (name=endpoint,…), FLEETGRAPH_AUTH_TOKENS (token,…), DOCKER_HOST, DOCKER_CERT_PATH,\nDOCKER_TLS_VERIFY, NODE_ENV=production, LOG_LEVEL (info; JSON logs on stderr).`;
-
-function int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ConfigError(`${flag}: "${value}" is not a whole number`);
-  return n;
-}
+Environment: FLEETGRAPH_HOSTS (name=endpoint,…), DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY,
+  FLEETGRAPH_AUTH_TOKENS (entries as in the token file, separated by ";" or newlines: "TOKEN_A hosts=a,b;TOKEN_B"),
+  NODE_ENV=production, LOG_LEVEL (info; JSON logs on stderr).
+Numbers are validated like the config file's (e.g. --host-timeout 1-600000); a bad value exits with code 2.`;
 
 function parse(argv: string[]): { command: string; input: ConfigInput } {
   const { values, positionals } = parseArgs({
@@ -56,19 +55,25 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
       introspection: { type: 'boolean' },
       'no-introspection': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
+  if (values.version) {
+    process.stdout.write(`fleetgraph ${packageVersion()}\n`);
+    process.exit(0);
+  }
   const input: ConfigInput = {
     ...(values.host ? { hosts: values.host } : {}),
     ...(values.config ? { configFile: values.config } : {}),
     ...(values.listen ? { listen: values.listen } : {}),
-    ...(values.port !== undefined ? { port: int(values.port, '--port')! } : {}),
-    ...(values['host-timeout'] !== undefined ? { hostTimeoutMs: int(values['host-timeout'], '--host-timeout')! } : {}),
-    ...(values['max-images'] !== undefined ? { maxImages: int(values['max-images'], '--max-images')! } : {}),
+    // Strings as typed: loadConfig validates them with the config file's schema.
+    ...(values.port !== undefined ? { port: values.port } : {}),
+    ...(values['host-timeout'] !== undefined ? { hostTimeoutMs: values['host-timeout'] } : {}),
+    ...(values['max-images'] !== undefined ? { maxImages: values['max-images'] } : {}),
     ...(values['auth-token-file'] ? { authTokenFile: values['auth-token-file'] } : {}),
     ...(values['insecure-no-auth'] ? { insecureNoAuth: true } : {}),
     ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
@@ -83,7 +88,7 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
         ] as const
       )
         .filter(([, flag]) => values[flag] !== undefined)
-        .map(([key, flag]) => [key, int(values[flag], `--${flag}`)!]),
+        .map(([key, flag]) => [key, values[flag]]),
     ),
     ...(values['no-graphiql'] ? { graphiql: false } : {}),
     ...(values.introspection ? { introspection: true } : {}),

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 // a CommonJS package whose `utils` Node's ESM loader cannot see as a named export
 import ssh2 from 'ssh2';
@@ -13,6 +13,36 @@ import { z } from 'zod';
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/**
+ * A whole number in [min, max]. Command-line and environment values arrive as strings: digits are read as
+ * the number they spell, so flags, env and file go through this one check and get the same errors.
+ */
+export const whole = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max));
+
+/**
+ * One-line messages for the config schemas. A value is quoted only where a number was expected (a
+ * token is a string, so it is never quoted).
+ */
+export const configErrors: z.ZodErrorMap = (issue, ctx) => {
+  switch (issue.code) {
+    case z.ZodIssueCode.invalid_type:
+      if (issue.received === 'undefined') return { message: 'required' };
+      if (issue.expected === 'number' || issue.expected === 'integer')
+        return { message: typeof ctx.data === 'string' ? `"${ctx.data}" is not a whole number` : `expected a whole number, got ${issue.received}` };
+      return { message: `expected ${issue.expected}, got ${issue.received}` };
+    case z.ZodIssueCode.unrecognized_keys:
+      return { message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    case z.ZodIssueCode.too_small:
+      if (issue.type === 'number') return { message: `must be at least ${String(issue.minimum)}` };
+      break;
+    case z.ZodIssueCode.too_big:
+      if (issue.type === 'number') return { message: `must be at most ${String(issue.maximum)}` };
+      break;
+  }
+  return { message: ctx.defaultError };
+};
 
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const SCHEMES = ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'] as const;
@@ -73,7 +103,7 @@ export const fileHostSchema = z
     endpoint: endpointSchema,
     tls: tlsSchema.optional(),
     ssh: sshSchema.optional(),
-    timeoutMs: z.number().int().positive().max(600_000).optional(),
+    timeoutMs: whole(1, 600_000).optional(),
   })
   .strict();
 
@@ -103,11 +133,17 @@ export function fail(entry: string, message: string): never {
   throw new ConfigError(`${entry}: ${message}`);
 }
 
-export function firstIssue(error: z.ZodError): string {
+/** The first issue as `path: message`, or the message alone when `path` is empty. */
+export function firstIssue(error: z.ZodError, skip = 0): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${where}${issue.message}`;
+  const path = issue.path.slice(skip);
+  return `${path.length ? `${path.join('.')}: ` : ''}${issue.message}`;
+}
+
+/** `schema` applied with {@link configErrors}. */
+export function check<T extends z.ZodTypeAny>(schema: T, value: unknown): z.SafeParseReturnType<unknown, z.output<T>> {
+  return schema.safeParse(value, { errorMap: configErrors });
 }
 
 /** Parses `name=endpoint`, the form used by --host and FLEETGRAPH_HOSTS. */
@@ -116,9 +152,9 @@ export function parseHostSpec(spec: string, source: string): { name: string; end
   if (eq <= 0) fail(`${source} "${spec}"`, 'expected name=endpoint, e.g. prod-1=tcp://10.0.0.5:2375');
   const name = spec.slice(0, eq).trim();
   const endpoint = spec.slice(eq + 1).trim();
-  const n = hostNameSchema.safeParse(name);
+  const n = check(hostNameSchema, name);
   if (!n.success) fail(`${source} "${spec}"`, firstIssue(n.error));
-  const e = endpointSchema.safeParse(endpoint);
+  const e = check(endpointSchema, endpoint);
   if (!e.success) fail(`host "${name}"`, firstIssue(e.error));
   return { name, endpoint };
 }
@@ -163,8 +199,28 @@ export function resolveHost(spec: { name: string; endpoint: string }, file: File
       ...(key ? { key: readKeyFile(spec.name, 'client key', key) } : {}),
     };
   }
-  if (new URL(spec.endpoint).protocol === 'ssh:') host.ssh = resolveSsh(spec.name, file?.ssh, base, env);
+  if (new URL(spec.endpoint).protocol === 'ssh:') {
+    host.endpoint = withSshUser(spec.name, spec.endpoint);
+    host.ssh = resolveSsh(spec.name, file?.ssh, base, env);
+  }
   return host;
+}
+
+/**
+ * `ssh://edge-1` means the current user, as `ssh edge-1` does (the login name of the process's uid, not
+ * $USER); written into the endpoint at start-up so the transport always has a user to log in as.
+ */
+function withSshUser(name: string, endpoint: string): string {
+  const url = new URL(endpoint);
+  if (url.username) return endpoint;
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    fail(`host "${name}"`, 'ssh:// names no user and the current uid has no user name; write ssh://user@host');
+  }
+  url.username = user;
+  return url.toString();
 }
 
 function resolveSsh(name: string, ssh: FileHost['ssh'], base: string, env: NodeJS.ProcessEnv): SshSettings {

@@ -2,36 +2,44 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, fail, fileHostSchema, firstIssue, hostNameSchema, endpointSchema, parseHostSpec, resolveHost, type FileHost, type HostConfig } from './config-hosts.js';
+import { check, ConfigError, fail, fileHostSchema, firstIssue, parseHostSpec, resolveHost, whole, type FileHost, type HostConfig } from './config-hosts.js';
+import { checkTokens, parseTokenEnv, parseTokenFile, tokenSchema, type AuthToken, type SourcedToken } from './config-tokens.js';
 
-export { ConfigError, parseHostSpec };
+export { ConfigError, parseHostSpec, parseTokenEnv, parseTokenFile };
+export type { AuthToken };
 export type { HostConfig, SshSettings, TlsFiles } from './config-hosts.js';
 
 /**
- * Configuration: where the hosts are and how the gateway behaves. Parsed and validated here with zod;
- * the only I/O is reading the config file and the files it names (hosts' key material is read in
- * config-hosts.ts), so a bad path fails at start-up, not on the first request.
+ * Configuration: where the hosts are and how the gateway behaves. Flags, environment and the config file
+ * are each mapped onto one shape, {@link settingsSchema}, and validated by it (same bounds, same one-line
+ * errors naming the flag, variable or entry); then merged. The only I/O is reading the config file and
+ * the files it names (hosts' key material is read in config-hosts.ts), so a bad path fails at start-up.
  */
 
-const tokenSchema = z.object({ token: z.string().min(16, 'a token has at least 16 characters'), hosts: z.array(hostNameSchema).optional() }).strict();
+// A `name: endpoint` map is the short form of the list; both become the list before validation, so an
+// error names the entry, not "hosts: Invalid input" from a union.
+const hostListSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([name, endpoint]) => ({ name, endpoint })) : v),
+  z.array(fileHostSchema).min(1, 'is empty: list at least one host, or leave hosts: out to serve DOCKER_HOST'),
+);
 
-const fileSchema = z
+export const settingsSchema = z
   .object({
-    hosts: z.union([z.array(fileHostSchema), z.record(hostNameSchema, endpointSchema)]).optional(),
-    hostTimeoutMs: z.number().int().positive().max(600_000).optional(),
-    maxImages: z.number().int().positive().optional(),
-    maxResponseBytes: z.number().int().positive().optional(),
-    listen: z.string().optional(),
-    port: z.number().int().min(0).max(65535).optional(),
-    corsOrigins: z.array(z.string().url()).optional(),
+    hosts: hostListSchema.optional(),
+    hostTimeoutMs: whole(1, 600_000).optional(),
+    maxImages: whole(1, 1_000_000).optional(),
+    maxResponseBytes: whole(1, 1024 * 1024 * 1024).optional(),
+    listen: z.string().min(1, 'is empty').optional(),
+    port: whole(0, 65535).optional(),
+    corsOrigins: z.array(z.string().url('is not an origin URL (e.g. https://app.example)')).optional(),
     tokens: z.array(tokenSchema).optional(),
     limits: z
       .object({
-        maxDepth: z.number().int().positive(),
-        maxAliases: z.number().int().nonnegative(),
-        maxTokens: z.number().int().positive(),
-        maxCost: z.number().positive(),
-        maxBodyBytes: z.number().int().positive(),
+        maxDepth: whole(1, 1000),
+        maxAliases: whole(0, 1000),
+        maxTokens: whole(1, 1_000_000),
+        maxCost: whole(1, 1_000_000_000),
+        maxBodyBytes: whole(1, 64 * 1024 * 1024),
       })
       .partial()
       .strict()
@@ -39,12 +47,43 @@ const fileSchema = z
   })
   .strict();
 
-export interface AuthToken {
-  token: string;
-  /** Host names this token may see; undefined means every host. */
-  hosts?: string[];
-}
+type Settings = z.output<typeof settingsSchema>;
 
+/** The flag each setting comes from, so a flag's error names the flag the user typed. */
+const FLAG_NAMES: Record<string, string> = {
+  listen: '--listen',
+  port: '--port',
+  hostTimeoutMs: '--host-timeout',
+  maxImages: '--max-images',
+  corsOrigins: '--cors-origin',
+  'limits.maxDepth': '--max-depth',
+  'limits.maxAliases': '--max-aliases',
+  'limits.maxTokens': '--max-tokens',
+  'limits.maxCost': '--max-cost',
+  'limits.maxBodyBytes': '--max-body-bytes',
+};
+
+/**
+ * `raw` through {@link settingsSchema}; on failure, one line naming the flag, the host entry (`host "e1"`)
+ * or the file's key. A misspelt key is reported before the required key it leaves missing.
+ */
+function validate(raw: unknown, source: string | 'flags'): Settings {
+  const parsed = check(settingsSchema, raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues.find((i) => i.code === z.ZodIssueCode.unrecognized_keys) ?? parsed.error.issues[0]!;
+  const error = new z.ZodError([issue]);
+  const [top, second] = issue.path;
+  if (source === 'flags') {
+    const key = top === 'limits' ? `limits.${String(second)}` : String(top);
+    fail(FLAG_NAMES[key] ?? key, issue.message);
+  }
+  if (top === 'hosts' && typeof second === 'number') {
+    const hosts = (raw as { hosts: unknown }).hosts;
+    const name = Array.isArray(hosts) ? (hosts[second] as { name?: unknown } | null)?.name : Object.keys(hosts as object)[second];
+    fail(typeof name === 'string' && name ? `host "${name}"` : `${source}, hosts[${second}]`, firstIssue(error, 2));
+  }
+  fail(source, firstIssue(error));
+}
 export interface Config {
   hosts: HostConfig[];
   listen: string;
@@ -80,67 +119,70 @@ export const DEFAULTS = {
   limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20000, maxBodyBytes: 100 * 1024 },
 } as const;
 
-/** What the CLI parsed; every field optional, the CLI does no validation of its own. */
+/**
+ * What the CLI parsed, as typed: numbers may still be strings. Nothing here is validated yet; loadConfig
+ * puts these through the same schema as the file.
+ */
 export interface ConfigInput {
   hosts?: string[];
   configFile?: string;
   listen?: string;
-  port?: number;
-  hostTimeoutMs?: number;
-  maxImages?: number;
+  port?: number | string;
+  hostTimeoutMs?: number | string;
+  maxImages?: number | string;
   authTokenFile?: string;
   insecureNoAuth?: boolean;
   graphiql?: boolean;
   introspection?: boolean;
   corsOrigins?: string[];
-  limits?: Partial<QueryLimits>;
+  limits?: Partial<Record<keyof QueryLimits, number | string>>;
 }
 
-function readConfigFile(path: string): z.infer<typeof fileSchema> {
+function readConfigFile(path: string): Settings {
+  const source = `config file ${path}`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    fail(`config file ${path}`, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    fail(source, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   let raw: unknown;
-  try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    fail(`config file ${path}`, `not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const parsed = fileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    let entry = `config file ${path}`;
-    if (issue && issue.path[0] === 'hosts' && typeof issue.path[1] === 'number') {
-      const hosts = (raw as { hosts?: Array<{ name?: unknown }> }).hosts;
-      const name = hosts?.[issue.path[1]]?.name;
-      entry = typeof name === 'string' ? `host "${name}"` : `config file ${path}, hosts[${issue.path[1]}]`;
+  // Only the position of a syntax error, never the parser's message: it can quote the file (and its tokens).
+  if (path.endsWith('.json')) {
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      fail(source, `not valid JSON${at ? ` (at character ${at})` : ''}`);
     }
-    fail(entry, firstIssue(parsed.error));
+  } else {
+    try {
+      raw = parseYaml(text);
+    } catch (err) {
+      const pos = (err as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+      fail(source, `not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`);
+    }
   }
-  return parsed.data;
+  if (raw === null || raw === undefined || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0)) {
+    fail(source, 'is empty: give it hosts: (or other settings), or leave out --config');
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) fail(source, 'expected a mapping of settings (hosts:, limits:, …) at the top level');
+  return validate(raw, source);
 }
 
-/** One token per line: `TOKEN` or `TOKEN hosts=a,b`. Blank lines and `#` comments are ignored. */
-export function parseTokenFile(text: string, source: string): AuthToken[] {
-  const tokens: AuthToken[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith('#')) return;
-    const [token, ...rest] = trimmed.split(/\s+/);
-    const entry: { token: string | undefined; hosts?: string[] } = { token };
-    for (const part of rest) {
-      const m = /^hosts=(.*)$/.exec(part);
-      if (!m) fail(`${source} line ${i + 1}`, `unexpected "${part}" (expected hosts=a,b)`);
-      entry.hosts = m[1]!.split(',').filter(Boolean);
-    }
-    const parsed = tokenSchema.safeParse(entry);
-    if (!parsed.success) fail(`${source} line ${i + 1}`, firstIssue(parsed.error));
-    tokens.push(parsed.data);
-  });
-  return tokens;
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** The flags, mapped onto the settings shape (hosts and tokens are read separately). */
+function fromFlags(input: ConfigInput): Settings {
+  const raw = {
+    listen: input.listen,
+    port: input.port,
+    hostTimeoutMs: input.hostTimeoutMs,
+    maxImages: input.maxImages,
+    corsOrigins: input.corsOrigins,
+    limits: input.limits && defined(input.limits),
+  };
+  return validate(defined(raw), 'flags');
 }
 
 export function isLoopback(address: string): boolean {
@@ -148,22 +190,20 @@ export function isLoopback(address: string): boolean {
 }
 
 export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
+  const flags = fromFlags(input);
   const file = input.configFile ? readConfigFile(input.configFile) : undefined;
   const base = input.configFile ? dirname(resolvePath(input.configFile)) : process.cwd();
-  const hostTimeoutMs = input.hostTimeoutMs ?? file?.hostTimeoutMs ?? DEFAULTS.hostTimeoutMs;
-  if (!Number.isInteger(hostTimeoutMs) || hostTimeoutMs <= 0) fail('--host-timeout', 'must be a positive number of milliseconds');
-
-  const fileHosts: FileHost[] = Array.isArray(file?.hosts)
-    ? file.hosts
-    : Object.entries(file?.hosts ?? {}).map(([name, endpoint]) => ({ name, endpoint }));
+  const hostTimeoutMs = flags.hostTimeoutMs ?? file?.hostTimeoutMs ?? DEFAULTS.hostTimeoutMs;
+  const fileHosts: FileHost[] = file?.hosts ?? [];
   const byName = new Map(fileHosts.map((h) => [h.name, h]));
 
   // The first source that names any host wins: CLI, then env, then the file, then DOCKER_HOST.
   let specs: Array<{ name: string; endpoint: string }>;
   if (input.hosts?.length) specs = input.hosts.map((h) => parseHostSpec(h, '--host'));
-  else if (env.FLEETGRAPH_HOSTS?.trim())
+  else if (env.FLEETGRAPH_HOSTS !== undefined && env.FLEETGRAPH_HOSTS !== '') {
     specs = env.FLEETGRAPH_HOSTS.split(',').map((s) => s.trim()).filter(Boolean).map((h) => parseHostSpec(h, 'FLEETGRAPH_HOSTS entry'));
-  else if (fileHosts.length) specs = fileHosts;
+    if (specs.length === 0) fail('FLEETGRAPH_HOSTS', 'names no host (name=endpoint,name=endpoint; unset it to use the other sources)');
+  } else if (fileHosts.length) specs = fileHosts;
   else specs = [{ name: 'local', endpoint: env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock' }];
 
   const seen = new Set<string>();
@@ -173,7 +213,7 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
   }
   const hosts = specs.map((s) => resolveHost(s, byName.get(s.name), base, env, hostTimeoutMs));
 
-  let tokens: AuthToken[] = [...(file?.tokens ?? [])];
+  const sourced: SourcedToken[] = (file?.tokens ?? []).map((t, i) => ({ ...t, where: `config file ${input.configFile} tokens[${i}]` }));
   if (input.authTokenFile) {
     let text: string;
     try {
@@ -181,20 +221,13 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     } catch (err) {
       fail(`--auth-token-file ${input.authTokenFile}`, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    tokens.push(...parseTokenFile(text, `--auth-token-file ${input.authTokenFile}`));
+    sourced.push(...parseTokenFile(text, `--auth-token-file ${input.authTokenFile}`));
   }
-  if (env.FLEETGRAPH_AUTH_TOKENS?.trim()) {
-    tokens.push(...parseTokenFile(env.FLEETGRAPH_AUTH_TOKENS.split(',').join('\n'), 'FLEETGRAPH_AUTH_TOKENS'));
-  }
-  for (const t of tokens) {
-    for (const h of t.hosts ?? []) if (!seen.has(h)) fail('auth token', `scoped to unknown host "${h}"`);
-  }
-  tokens = tokens.filter((t, i) => tokens.findIndex((u) => u.token === t.token) === i);
+  if (env.FLEETGRAPH_AUTH_TOKENS) sourced.push(...parseTokenEnv(env.FLEETGRAPH_AUTH_TOKENS));
+  const tokens = checkTokens(sourced, seen);
 
   const production = env.NODE_ENV === 'production';
-  const listen = input.listen ?? file?.listen ?? DEFAULTS.listen;
-  const port = input.port ?? file?.port ?? DEFAULTS.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port', 'must be 0-65535');
+  const listen = flags.listen ?? file?.listen ?? DEFAULTS.listen;
   const insecureNoAuth = input.insecureNoAuth ?? false;
   if (!isLoopback(listen) && tokens.length === 0 && !insecureNoAuth) {
     fail(`--listen ${listen}`, 'refusing to serve a non-loopback address without auth tokens (--auth-token-file or FLEETGRAPH_AUTH_TOKENS); pass --insecure-no-auth to override');
@@ -202,16 +235,16 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
   return {
     hosts,
     listen,
-    port,
+    port: flags.port ?? file?.port ?? DEFAULTS.port,
     hostTimeoutMs,
-    maxImages: input.maxImages ?? file?.maxImages ?? DEFAULTS.maxImages,
+    maxImages: flags.maxImages ?? file?.maxImages ?? DEFAULTS.maxImages,
     maxResponseBytes: file?.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     graphiql: input.graphiql ?? !production,
     introspection: input.introspection ?? !production,
     production,
-    corsOrigins: [...(input.corsOrigins ?? []), ...(file?.corsOrigins ?? [])],
+    corsOrigins: [...(flags.corsOrigins ?? []), ...(file?.corsOrigins ?? [])],
     tokens,
     insecureNoAuth,
-    limits: { ...DEFAULTS.limits, ...file?.limits, ...input.limits },
+    limits: { ...DEFAULTS.limits, ...file?.limits, ...flags.limits },
   };
 }

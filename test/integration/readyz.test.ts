@@ -14,7 +14,7 @@ beforeAll(async () => {
   a = await startFakeEngine('ready-a');
   b = await startFakeEngine('ready-b');
   b.set('/version', 'hang');
-  const config = loadConfig({ hosts: [`a=${a.endpoint}`, `b=${b.endpoint}`], port: 0, hostTimeoutMs: 10_000 }, { FLEETGRAPH_AUTH_TOKENS: `${ALL},${ONLY_A} hosts=a` });
+  const config = loadConfig({ hosts: [`a=${a.endpoint}`, `b=${b.endpoint}`], port: 0, hostTimeoutMs: 10_000 }, { FLEETGRAPH_AUTH_TOKENS: `${ALL};${ONLY_A} hosts=a` });
   server = await startServer(config);
 });
 afterAll(async () => {

@@ -62,7 +62,7 @@ describe('read-only', () => {
 });
 
 describe('bearer tokens', () => {
-  const tokens = { FLEETGRAPH_AUTH_TOKENS: `${TOKEN_ALL},${TOKEN_ALPHA} hosts=alpha` };
+  const tokens = { FLEETGRAPH_AUTH_TOKENS: `${TOKEN_ALL};${TOKEN_ALPHA} hosts=alpha` };
 
   it('answers 401 without a valid token, 200 with one', async () => {
     const t = app({}, tokens);

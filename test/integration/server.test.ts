@@ -4,7 +4,8 @@
  * flight, and an unhandled rejection that must not take the server down. Fake engines only.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +68,15 @@ async function serve(hosts: string[], extra: string[] = [], nodeArgs: string[] =
 let up: FakeEngine;
 let slow: FakeEngine;
 
+/** Config and token files for the bad-configuration cases. */
+const scratch = mkdtempSync(join(tmpdir(), 'fleetgraph-server-test-'));
+function scratchFile(name: string, text: string): string {
+  writeFileSync(join(scratch, name), text);
+  return join(scratch, name);
+}
+const SECRET_A = 'Zq9XwV7kLp3MnB5tYc2R';
+const SECRET_B = 'Rj8Hs2Df6Gk1Lm4NqW0e';
+
 beforeAll(async () => {
   await execFileP('npm', ['run', 'build'], { cwd: ROOT, timeout: 240_000 }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
     throw new Error(`npm run build failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
@@ -87,6 +97,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
   await Promise.all([up?.stop(), slow?.stop()]);
 });
 
@@ -124,8 +135,18 @@ describe('bad configuration', () => {
     ['an unknown option', ['--hots', 'a=unix:///tmp/a.sock'], /--hots/],
     ['a public address without tokens', ['--host', 'a=unix:///tmp/a.sock', '--listen', '0.0.0.0'], /--listen 0\.0\.0\.0.*refusing.*--insecure-no-auth/],
     ['a limit that is not a number', ['--host', 'a=unix:///tmp/a.sock', '--max-depth', 'deep'], /--max-depth.*"deep"/],
-  ])('%s: exit code 2 and one line on stderr naming it', async (_what, args, pattern) => {
-    const cli = runCli(['serve', ...args]);
+    // issue 8 §3: flags are held to the config file's bounds
+    ['a host timeout past the file\'s cap', ['--host', 'a=unix:///tmp/a.sock', '--host-timeout', '3000000000'], /config error: --host-timeout: must be at most 600000$/],
+    ['--max-images 0', ['--host', 'a=unix:///tmp/a.sock', '--max-images', '0'], /config error: --max-images: must be at least 1$/],
+    ['--max-depth 0', ['--host', 'a=unix:///tmp/a.sock', '--max-depth', '0'], /config error: --max-depth: must be at least 1$/],
+    ['a port past 65535', ['--host', 'a=unix:///tmp/a.sock', '--port', '65536'], /config error: --port: must be at most 65535$/],
+    ['a misspelt key in a host entry', () => ['--config', scratchFile('e1.yaml', 'hosts:\n  - name: e1\n    endpiont: unix:///tmp/e1.sock\n')], /config error: host "e1": unknown key "endpiont"$/],
+    ['an empty host list', () => ['--config', scratchFile('empty-hosts.yaml', 'hosts: []\n')], /config error: config file .*: hosts: is empty/],
+    ['an empty config file', () => ['--config', scratchFile('empty.yaml', '')], /config error: config file .*empty.yaml: is empty/],
+    // issue 9 §2: a bad token file is named by line, its tokens never printed
+    ['two tokens on one line of the token file', () => ['--host', 'a=unix:///tmp/a.sock', '--auth-token-file', scratchFile('tokens', `# ops\n${SECRET_A} ${SECRET_B}\n`)], /--auth-token-file .*tokens line 2: word 2 is not hosts=a,b/],
+  ] as Array<[string, string[] | (() => string[]), RegExp]>)('%s: exit code 2 and one line on stderr naming it', async (_what, argsOf, pattern) => {
+    const cli = runCli(['serve', ...(typeof argsOf === 'function' ? argsOf() : argsOf)]);
     const { code } = await within('exit', cli.exited, 20_000, cli.stderr);
     expect(code).toBe(2);
     const lines = cli.stderr().split('\n').filter((l) => l.trim() !== '');
@@ -133,6 +154,22 @@ describe('bad configuration', () => {
     expect(lines[0]).toMatch(pattern);
     expect(lines[0]).toMatch(/^fleetgraph: /);
     expect(cli.stdout()).toBe('');
+    for (const secret of [SECRET_A, SECRET_B]) expect(cli.stderr()).not.toContain(secret.slice(0, 5));
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of package.json, as --version and -v; --help mentions it', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const cli = runCli([flag]);
+      expect((await within('exit', cli.exited, 20_000, cli.stderr)).code).toBe(0);
+      expect(cli.stdout()).toBe(`fleetgraph ${version}\n`);
+      expect(cli.stderr()).toBe('');
+    }
+    const help = runCli(['--help']);
+    expect((await within('exit', help.exited, 20_000, help.stderr)).code).toBe(0);
+    expect(help.stdout()).toMatch(/-v, --version/);
   });
 });
 
@@ -246,8 +283,9 @@ describe('graceful shutdown', () => {
 
 describe('unhandled rejections', () => {
   it('are logged and do not take the server down', async () => {
-    // A rejection nobody handles, a moment after start-up (as a bug in a dependency would make one).
-    const preload = `data:text/javascript,setTimeout(() => { Promise.reject(new Error('boom /var/run/secret.sock')); }, 300);`;
+    // A rejection nobody handles, after start-up (as a bug in a dependency would make one): once the CLI has
+    // installed its handler, not after a fixed delay, which a loaded machine outlasts while loading modules.
+    const preload = `data:text/javascript,const t = setInterval(() => { if (process.listenerCount('unhandledRejection') > 0) { clearInterval(t); Promise.reject(new Error('boom /var/run/secret.sock')); } }, 20);`;
     const { cli, base } = await serve([`up=${up.endpoint}`], [], ['--import', preload]);
     await within('the rejection to be logged', (async () => {
       while (!cli.stderr().includes('unhandled rejection')) await new Promise((r) => setTimeout(r, 20));

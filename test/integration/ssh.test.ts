@@ -13,7 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionResult } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,24 @@ describe('ssh:// hosts through SshDialAgent', () => {
     const a = await app({ privateKeyPath: sshd.clientKey, knownHostsPath: sshd.knownHosts });
     expect(await ids(engine.socket)).toHaveLength(1);
     await expectBothUp(await a.query<Answer>(QUERY));
+  });
+
+  it('ssh:// without a user logs in as the user running the gateway, as ssh does (issue 8 §4)', async () => {
+    // the harness's sshd lets only root in, and the suite runs as root
+    expect(userInfo().username).toBe('root');
+    const noUser = sshd.endpoint.replace(/\/\/[^@/]+@/, '//');
+    expect(noUser).not.toContain('@');
+    const a = createTestApp(
+      [{ name: 'remote', endpoint: noUser }, { name: 'healthy', endpoint: fleetEngine('alpha').endpoint }],
+      // a roomy deadline: this test is about who logs in, not about time (a loaded machine's handshake can pass 5 s)
+      { configFile: await configFile({ privateKeyPath: sshd.clientKey, knownHostsPath: sshd.knownHosts }), hostTimeoutMs: 20_000 },
+      { breakerVolume: 1000 },
+      { HOME: emptyHome },
+    );
+    apps.push(a);
+    const loginsBefore = await acceptedLogins();
+    await expectBothUp(await a.query<Answer>(QUERY));
+    expect(await acceptedLogins()).toBe(loginsBefore + 1);
   });
 
   it(`${SEQUENTIAL} sequential requests cost one SSH handshake and one dial-stdio channel`, async () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseTokenFile } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +52,34 @@ describe('loadConfig', () => {
     ['missing config file', () => loadConfig({ configFile: join(dir, 'nope.yaml') }, {}), /config file .*nope.yaml: cannot read it \(ENOENT\)/],
     ['invalid YAML', () => loadConfig({ configFile: file('y.yaml', 'hosts: [\n') }, {}), /not valid YAML/],
     ['public listen without tokens', () => loadConfig({ listen: '0.0.0.0' }, {}), /refusing to serve a non-loopback address/],
-    ['token scoped to an unknown host', () => loadConfig({ hosts: ['a=unix:///a'] }, { FLEETGRAPH_AUTH_TOKENS: '0123456789abcdef0123 hosts=zzz' }), /unknown host "zzz"/],
+    ['token scoped to an unknown host', () => loadConfig({ hosts: ['a=unix:///a'] }, { FLEETGRAPH_AUTH_TOKENS: '0123456789abcdef0123 hosts=zzz' }), /FLEETGRAPH_AUTH_TOKENS entry 1: hosts= item 1 is not a configured host \(configured: a\)/],
+    // issue 8 §3: flags go through the file's schema, with its bounds
+    ['--host-timeout past the cap', () => loadConfig({ hostTimeoutMs: '3000000000' }, {}), /^--host-timeout: must be at most 600000$/],
+    ['--host-timeout 0', () => loadConfig({ hostTimeoutMs: '0' }, {}), /^--host-timeout: must be at least 1$/],
+    ['--max-images 0', () => loadConfig({ maxImages: '0' }, {}), /^--max-images: must be at least 1$/],
+    ['--max-depth 0', () => loadConfig({ limits: { maxDepth: '0' } }, {}), /^--max-depth: must be at least 1$/],
+    ['--max-tokens 0', () => loadConfig({ limits: { maxTokens: '0' } }, {}), /^--max-tokens: must be at least 1$/],
+    ['--max-cost 0', () => loadConfig({ limits: { maxCost: '0' } }, {}), /^--max-cost: must be at least 1$/],
+    ['--max-body-bytes 0', () => loadConfig({ limits: { maxBodyBytes: '0' } }, {}), /^--max-body-bytes: must be at least 1$/],
+    ['--max-aliases past the cap', () => loadConfig({ limits: { maxAliases: '100000' } }, {}), /^--max-aliases: must be at most 1000$/],
+    ['--max-aliases negative', () => loadConfig({ limits: { maxAliases: '-1' } }, {}), /^--max-aliases: "-1" is not a whole number$/],
+    ['--port past 65535', () => loadConfig({ port: '70000' }, {}), /^--port: must be at most 65535$/],
+    ['--port not a number', () => loadConfig({ port: 'eighty' }, {}), /^--port: "eighty" is not a whole number$/],
+    ['--max-images 1.5', () => loadConfig({ maxImages: '1.5' }, {}), /^--max-images: "1.5" is not a whole number$/],
+    ['the same bound in the file', () => loadConfig({ configFile: file('cap.yaml', 'hostTimeoutMs: 3000000000\n') }, {}), /config file .*cap.yaml: hostTimeoutMs: must be at most 600000$/],
+    ['a file limit of 0', () => loadConfig({ configFile: file('lim.yaml', 'limits: { maxDepth: 0 }\n') }, {}), /config file .*lim.yaml: limits.maxDepth: must be at least 1$/],
+    // a host entry's errors name the entry and the key
+    ['a misspelt key in a host entry', () => loadConfig({ configFile: file('e1.yaml', 'hosts:\n  - name: e1\n    endpiont: unix:///e1.sock\n') }, {}), /^host "e1": unknown key "endpiont"$/],
+    ['a wrong type in a host entry', () => loadConfig({ configFile: file('e2.yaml', 'hosts:\n  - name: e2\n    endpoint: unix:///e2.sock\n    timeoutMs: fast\n') }, {}), /^host "e2": timeoutMs: "fast" is not a whole number$/],
+    ['a bad endpoint in the map form', () => loadConfig({ configFile: file('e3.yaml', 'hosts:\n  e3: ftp://x\n') }, {}), /^host "e3": endpoint: unknown scheme "ftp"/],
+    ['a host entry without a name', () => loadConfig({ configFile: file('e4.yaml', 'hosts:\n  - endpoint: unix:///x\n') }, {}), /config file .*e4.yaml, hosts\[0\]: name: required$/],
+    ['a misspelt key in a host\'s ssh block', () => loadConfig({ configFile: file('e5.yaml', 'hosts:\n  - name: e5\n    endpoint: ssh://u@h\n    ssh: { privateKeyPth: /k }\n') }, {}), /^host "e5": ssh: unknown key "privateKeyPth"$/],
+    // an empty host list or file is refused, not served as `local`
+    ['hosts: []', () => loadConfig({ configFile: file('h0.yaml', 'hosts: []\n') }, {}), /config file .*h0.yaml: hosts: is empty/],
+    ['hosts: {}', () => loadConfig({ configFile: file('h1.yaml', 'hosts: {}\n') }, {}), /config file .*h1.yaml: hosts: is empty/],
+    ['an empty config file', () => loadConfig({ configFile: file('empty.yaml', '# nothing yet\n') }, {}), /config file .*empty.yaml: is empty/],
+    ['an empty JSON config file', () => loadConfig({ configFile: file('empty.json', '{}') }, {}), /config file .*empty.json: is empty/],
+    ['FLEETGRAPH_HOSTS with no entry', () => loadConfig({}, { FLEETGRAPH_HOSTS: ' , ' }), /^FLEETGRAPH_HOSTS: names no host/],
   ];
   it.each(bad)('refuses %s with one line naming the entry', (_what, run, message) => {
     let err: unknown;
@@ -66,18 +93,22 @@ describe('loadConfig', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it('reads numbers given as strings (flags) and as numbers (file, callers) alike', () => {
+    const cfg = loadConfig({ port: '0', hostTimeoutMs: ' 600000 ', maxImages: 5, limits: { maxAliases: '0', maxDepth: '3' } }, {});
+    expect([cfg.port, cfg.hostTimeoutMs, cfg.maxImages, cfg.limits.maxAliases, cfg.limits.maxDepth, cfg.limits.maxCost]).toEqual([0, 600000, 5, 0, 3, 20000]);
+  });
+
+  it('ssh:// without a user logs in as the current user, as ssh does', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const me = userInfo().username;
+    const [plain, withPort, explicit] = loadConfig({ hosts: ['a=ssh://edge-1', 'b=ssh://edge-2:2222', 'c=ssh://deploy@edge-3'] }, { HOME: home }).hosts;
+    expect(plain!.endpoint).toBe(`ssh://${me}@edge-1`);
+    expect(withPort!.endpoint).toBe(`ssh://${me}@edge-2:2222`);
+    expect(explicit!.endpoint).toBe('ssh://deploy@edge-3');
+  });
+
   it('allows a public listen address with tokens or --insecure-no-auth', () => {
     expect(loadConfig({ listen: '0.0.0.0', insecureNoAuth: true }, {}).listen).toBe('0.0.0.0');
     expect(loadConfig({ listen: '0.0.0.0' }, { FLEETGRAPH_AUTH_TOKENS: '0123456789abcdef0123' }).tokens).toHaveLength(1);
-  });
-});
-
-describe('parseTokenFile', () => {
-  it('reads tokens with optional host scopes, skipping comments', () => {
-    expect(parseTokenFile('# ops\n0123456789abcdef0123\n\nfedcba9876543210fedc hosts=a,b\n', 'f')).toEqual([
-      { token: '0123456789abcdef0123' },
-      { token: 'fedcba9876543210fedc', hosts: ['a', 'b'] },
-    ]);
-    expect(() => parseTokenFile('short\n', 'f')).toThrow(/f line 1: .*16 characters/);
   });
 });
