@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { printSchema } from 'graphql';
 import { ConfigError, loadConfig, type ConfigInput } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { logFirstReachability } from './startup-probe.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `Usage: fleetgraph [serve] [options]
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
   const running = await startServer(config, { logger });
   const names = config.hosts.map((h) => h.name);
   logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
+  void logFirstReachability(running.source, logger);
 
   const shutdown = (signal: string) => {
     logger?.info({ signal }, `${signal}: finishing in-flight requests`);

@@ -281,6 +281,20 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('start-up', () => {
+  it("logs each host's first reachability: API version and image count, or the coded error", async () => {
+    const { cli } = await serve([`up=${up.endpoint}`, `gone=unix://${join(scratch, 'no-such.sock')}`]);
+    await within('both hosts to be reported', (async () => {
+      while (!(cli.stderr().includes('host \\"up\\" is up') && cli.stderr().includes('host \\"gone\\" is not answering'))) await new Promise((r) => setTimeout(r, 20));
+    })(), 10_000, cli.stderr);
+    const lines = cli.stderr().split('\n').filter((l) => l.includes('"host":')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.host === 'up')).toMatchObject({ apiVersion: expect.stringMatching(/^\d+\.\d+$/), images: 2 });
+    expect(lines.find((l) => l.host === 'gone')).toMatchObject({ code: 'HOST_UNREACHABLE' });
+    // the socket path is not in the log line a client-facing error would carry either
+    expect(cli.stderr()).not.toContain('no-such.sock"}');
+  });
+});
+
 describe('unhandled rejections', () => {
   it('are logged and do not take the server down', async () => {
     // A rejection nobody handles, after start-up (as a bug in a dependency would make one): once the CLI has
