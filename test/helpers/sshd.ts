@@ -350,6 +350,10 @@ export async function startSshd(engineSocket: string): Promise<Sshd> {
         'MaxSessions 32',
         'MaxStartups 64',
         'LogLevel VERBOSE',
+        // sshd runs the forced command as `$SHELL -c`; a bash that sees SSH_CLIENT and no SHLVL first
+        // sources /etc/bash.bashrc and ~/.bashrc, and a slow root .bashrc (pyenv init: ~4 s here) delays
+        // every new dial-stdio channel by that much. With SHLVL=1 bash counts as nested and skips them.
+        'SetEnv SHLVL=1',
         '',
       ].join('\n'),
     );
