@@ -1,14 +1,13 @@
+/**
+ * Module: what an engine leaves behind and how it is found: daemon processes whose command line names the
+ * engine's unique directory, and mount points under that directory. Only those are ever signalled or
+ * unmounted (see engine.ts).
+ */
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { allPids, procAlive, procCmdline } from './procs.js';
-
-/**
- * What an engine leaves behind and how it is found: daemon processes whose command line names the
- * engine's unique directory, and mount points under that directory. Only those are ever signalled or
- * unmounted (see engine.ts).
- */
 
 const execFileP = promisify(execFile);
 

@@ -1,3 +1,8 @@
+/**
+ * Module: one private dockerd and its lifecycle (start, stop, signal, destroy), and the registry of engines
+ * this process has not destroyed yet, which a process 'exit' hook cleans up. See engine.ts for the
+ * rules this keeps and what dockerd 20.10 needed.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -8,12 +13,6 @@ import { pidsMentioning, unmountUnder, unmountUnderSync } from './engine-cleanup
 import type { Engine } from './engine.js';
 import { killAll, tail, tryKill } from './procs.js';
 import { waitedFor, within } from './wait.js';
-
-/**
- * One private dockerd and its lifecycle (start, stop, signal, destroy), and the registry of engines
- * this process has not destroyed yet, which a process 'exit' hook cleans up. See engine.ts for the
- * rules this keeps and what dockerd 20.10 needed.
- */
 
 /** Debian's docker.io (20.10, API 1.41); FLEETGRAPH_DOCKERD overrides. */
 const DOCKERD = process.env['FLEETGRAPH_DOCKERD'] || '/usr/sbin/dockerd';

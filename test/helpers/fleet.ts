@@ -1,5 +1,5 @@
 /**
- * Seeds the standard fleet of integration tests into three private engines. What the fleet holds
+ * Module: seeds the standard fleet of integration tests into three private engines. What the fleet holds
  * (images, tags, labels, containers per host) is described and defined in fleet-spec.ts; the check that
  * the engines hold exactly that is in fleet-verify.ts.
  */

@@ -1,12 +1,11 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { waitedFor } from './wait.js';
-
 /**
- * /proc reading and signalling shared by the daemon harnesses (engine.ts, sshd.ts). They only ever
+ * Module: /proc reading and signalling shared by the daemon harnesses (engine.ts, sshd.ts). They only ever
  * signal pids they spawned or found as descendants / by their own unique directory; nothing here
  * looks processes up by name.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { waitedFor } from './wait.js';
 
 export function tryKill(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -1,14 +1,13 @@
+/**
+ * Module: the files of a test sshd (see sshd.ts): its host key and known_hosts entry, the client keys, the
+ * authorized_keys that force `docker system dial-stdio` against one engine, and sshd_config.
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Sshd } from './sshd.js';
-
-/**
- * The files of a test sshd (see sshd.ts): its host key and known_hosts entry, the client keys, the
- * authorized_keys that force `docker system dial-stdio` against one engine, and sshd_config.
- */
 
 const execFileP = promisify(execFile);
 
