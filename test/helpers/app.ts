@@ -10,8 +10,31 @@ export interface TestApp {
   config: Config;
   registry: HostRegistry;
   source: EngineSource;
-  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<ExecutionResult<T> & { status: number }>;
+  query: TestQuery;
   close(): void;
+}
+
+/** One GraphQL request through app.fetch (no port): the parsed body and the HTTP status. */
+export type TestQuery = <T = Record<string, unknown>>(
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<ExecutionResult<T> & { status: number }>;
+
+export async function queryApp<T = Record<string, unknown>>(app: App, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<ExecutionResult<T> & { status: number }> {
+  const res = await app.fetch('http://fleetgraph/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  let body: ExecutionResult<T>;
+  try {
+    body = JSON.parse(text) as ExecutionResult<T>;
+  } catch {
+    throw new Error(`HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+  }
+  return { ...body, status: res.status };
 }
 
 export function createTestApp(hosts: Array<{ name: string; endpoint: string }>, input: ConfigInput = {}, registryOptions: Partial<RegistryOptions> = {}, env: NodeJS.ProcessEnv = {}): TestApp {
@@ -24,21 +47,7 @@ export function createTestApp(hosts: Array<{ name: string; endpoint: string }>, 
     config,
     registry,
     source,
-    async query(query, variables, headers = {}) {
-      const res = await app.fetch('http://fleetgraph/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await res.text();
-      let body: ExecutionResult<never>;
-      try {
-        body = JSON.parse(text) as ExecutionResult<never>;
-      } catch {
-        throw new Error(`HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
-      }
-      return { ...body, status: res.status };
-    },
+    query: (query, variables, headers) => queryApp(app, query, variables, headers),
     close() {
       registry.close();
     },

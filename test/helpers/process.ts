@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
+export { waitFor } from './wait.js';
+
 /** A free loopback port (bound and released; fine for tests that start their own server right away). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,13 +41,4 @@ export function spawnGroup(command: string, args: string[], env: NodeJS.ProcessE
       }
     },
   };
-}
-
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}\n${describe()}`);
 }

@@ -20,21 +20,19 @@
  *  - a forced command runs through root's shell (bash -c), and bash sources ~/.bashrc when started by
  *    sshd; the command therefore names the docker CLI by absolute path instead of trusting PATH.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './process.js';
-
-const execFileP = promisify(execFile);
+import { descendants, killAll, ppids, tail, tryKill } from './procs.js';
+import { ensurePrivsepDir, pickDockerCli, writeSshdFiles } from './sshd-config.js';
+import { waitedFor, within } from './wait.js';
 
 const SSHD = '/usr/sbin/sshd';
 const START_TIMEOUT_MS = 10_000;
-/** Docker CLIs that may be installed; the first whose `system dial-stdio` exists is used. */
-const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'];
 
 export interface Sshd {
   /** temp dir (prefix "fleetgraph-sshd-") */
@@ -82,63 +80,6 @@ function installExitHook(): void {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function tryKill(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-/** pid -> ppid for every live, non-zombie process. */
-function ppids(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const ent of readdirSync('/proc')) {
-    if (!/^\d+$/.test(ent)) continue;
-    try {
-      const stat = readFileSync(`/proc/${ent}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (rest[0] === 'Z' || rest[0] === 'X') continue;
-      out.set(Number(ent), Number(rest[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** Every descendant of `root` (not root itself), parents before children. */
-function descendants(root: number): number[] {
-  const table = ppids();
-  const out: number[] = [];
-  for (let frontier = [root]; frontier.length; out.push(...frontier)) {
-    const parents = frontier;
-    frontier = [...table].filter(([, ppid]) => parents.includes(ppid)).map(([pid]) => pid);
-  }
-  return out;
-}
-
-async function waitGone(pids: number[], ms: number): Promise<boolean> {
-  const gone = () => {
-    const table = ppids();
-    return pids.every((p) => !table.has(p));
-  };
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(25)) if (gone()) return true;
-  return gone();
-}
-
-/** SIGTERM `pids`, run `then` (e.g. SIGCONT a stopped parent), wait, SIGKILL what is left. */
-async function killAll(pids: number[], then: () => void = () => undefined): Promise<void> {
-  for (const p of pids) tryKill(p, 'SIGTERM');
-  then();
-  if (!(await waitGone(pids, 3_000))) {
-    for (const p of pids) tryKill(p, 'SIGKILL');
-    await waitGone(pids, 2_000);
-  }
-}
-
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -148,27 +89,6 @@ function canConnect(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
-}
-
-async function pickDockerCli(): Promise<string> {
-  for (const cli of DOCKER_CLIS) {
-    if (!existsSync(cli)) continue;
-    try {
-      await execFileP(cli, ['system', 'dial-stdio', '--help'], { timeout: 10_000 });
-      return cli;
-    } catch {
-      // no dial-stdio in this one
-    }
-  }
-  throw new Error(`no docker CLI with "system dial-stdio" among ${DOCKER_CLIS.join(', ')}`);
-}
-
-async function tail(file: string, lines = 30): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
-  } catch (err) {
-    return `(no log: ${(err as Error).message})`;
-  }
 }
 
 class SshdImpl implements Sshd {
@@ -249,14 +169,13 @@ class SshdImpl implements Sshd {
         resolve();
       });
     });
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (exitInfo !== undefined) throw new Error(`sshd ${exitInfo}.\n--- tail of ${this.log} ---\n${await tail(this.log)}`);
-      if (await canConnect(this.port)) return;
-      await sleep(50);
-    }
+    const accepting = async (): Promise<boolean> => {
+      if (exitInfo !== undefined) throw new Error(`sshd ${exitInfo}.\n--- tail of ${this.log} ---\n${await tail(this.log, 30)}`);
+      return canConnect(this.port);
+    };
+    if (await waitedFor(`sshd on 127.0.0.1:${this.port}`, accepting, START_TIMEOUT_MS, 50)) return;
     await this.stop();
-    throw new Error(`sshd did not accept connections on 127.0.0.1:${this.port} within ${START_TIMEOUT_MS} ms.\n${await tail(this.log)}`);
+    throw new Error(`sshd did not accept connections on 127.0.0.1:${this.port} within ${START_TIMEOUT_MS} ms.\n${await tail(this.log, 30)}`);
   }
 
   async stop(): Promise<void> {
@@ -265,7 +184,7 @@ class SshdImpl implements Sshd {
     tryKill(pid, 'SIGSTOP');
     await killAll([...descendants(pid), pid], () => tryKill(pid, 'SIGCONT'));
     const exited = this.exited;
-    if (exited) await Promise.race([exited, sleep(2_000)]);
+    if (exited) await within(exited, 2_000);
   }
 
   async destroy(): Promise<void> {
@@ -294,18 +213,6 @@ class SshdImpl implements Sshd {
   }
 }
 
-async function keygen(file: string, comment: string, passphrase = ''): Promise<void> {
-  await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', comment, '-f', file], { timeout: 10_000 });
-}
-
-/**
- * sshd's privilege-separation dir. Debian's openssh-server creates it only from its init/systemd unit,
- * so on a machine where sshd was installed but never started as a service it is missing.
- */
-function ensurePrivsepDir(): void {
-  if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-}
-
 /**
  * Start a private sshd whose only authorized key runs `docker system dial-stdio` against the engine
  * listening on `engineSocket` (a filesystem path). On failure nothing is left behind.
@@ -318,45 +225,7 @@ export async function startSshd(engineSocket: string): Promise<Sshd> {
   const sshd = new SshdImpl(dir, port, dockerCli);
   live.add(sshd);
   try {
-    await keygen(join(dir, 'ssh_host_ed25519_key'), 'fleetgraph-test-host');
-    sshd.hostKey = (await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8')).trim();
-    await writeFile(sshd.knownHosts, `[127.0.0.1]:${port} ${sshd.hostKey}\n`);
-    await keygen(sshd.clientKey, 'fleetgraph-test-client');
-    await keygen(sshd.wrongKey, 'fleetgraph-test-wrong');
-    await keygen(sshd.passphraseKey, 'fleetgraph-test-passphrase', sshd.passphrase);
-    const command = `DOCKER_HOST=unix://${engineSocket} ${dockerCli} system dial-stdio`;
-    const options = `command="${command}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding`;
-    const lines: string[] = [];
-    for (const key of [sshd.clientKey, sshd.passphraseKey]) lines.push(`${options} ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
-    await writeFile(join(dir, 'authorized_keys'), lines.join(''), { mode: 0o600 });
-    await writeFile(
-      sshd.config,
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'UsePAM no',
-        'StrictModes no',
-        'AllowTcpForwarding no',
-        'X11Forwarding no',
-        'PrintMotd no',
-        // one exec channel per pooled HTTP connection; the default (10) is enough for the agent's 8
-        'MaxSessions 32',
-        'MaxStartups 64',
-        'LogLevel VERBOSE',
-        // sshd runs the forced command as `$SHELL -c`; a bash that sees SSH_CLIENT and no SHLVL first
-        // sources /etc/bash.bashrc and ~/.bashrc, and a slow root .bashrc (pyenv init: ~4 s here) delays
-        // every new dial-stdio channel by that much. With SHLVL=1 bash counts as nested and skips them.
-        'SetEnv SHLVL=1',
-        '',
-      ].join('\n'),
-    );
+    sshd.hostKey = await writeSshdFiles(sshd, engineSocket);
     // `sshd -t` checks the privilege-separation dir too, so it must exist before the config test.
     ensurePrivsepDir();
     execFileSync(SSHD, ['-t', '-f', sshd.config], { stdio: 'pipe', timeout: 10_000 });
