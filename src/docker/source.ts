@@ -1,4 +1,5 @@
-import { HostError, toHostError } from './errors.js';
+import { ZodError } from 'zod';
+import { HostError, hostFailure } from './errors.js';
 import type { HostRegistry } from './hosts.js';
 import {
   apiAtLeast,
@@ -14,7 +15,8 @@ import {
 /**
  * Where inventory comes from. The schema only ever sees this interface (through the per-request
  * loaders), so a live mirror fed by each host's /events stream, or a shared cache, can replace the
- * direct engine calls without touching a resolver. Every method rejects with a HostError only.
+ * direct engine calls without touching a resolver. A method rejects with a HostError when the host is
+ * at fault; any other rejection is a bug of ours (logged, masked to clients), never blamed on a host.
  */
 export interface InventorySource {
   hostNames(): readonly string[];
@@ -29,29 +31,56 @@ export interface InventorySource {
   negotiatedApiVersion(host: string): string | undefined;
 }
 
-/** Parses an engine body or reports HOST_BAD_RESPONSE (never the parser's text, which may quote data). */
-function parse<T>(host: string, body: unknown, fn: (b: unknown) => T): T {
-  try {
-    return fn(body);
-  } catch {
-    throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
-  }
-}
+/** How long a /system/df answer is reused: it walks every layer, container and volume of its host. */
+export const DF_REUSE_MS = 2000;
 
-/** Direct calls to the engines: one GET per method call, nothing cached beyond the request. */
+/**
+ * Direct calls to the engines. Identical calls (host, path, query) that overlap share one engine call
+ * and one normalisation: N clients asking for a big host at once cost it one read and one parse, not N.
+ * Results are shared between requests, so they are frozen. Nothing is kept after a call settles, except
+ * /system/df answers for DF_REUSE_MS (engines before API 1.42 refuse overlapping disk-usage runs).
+ */
 export class EngineSource implements InventorySource {
+  private readonly shared = new Map<string, Promise<unknown>>();
+
   constructor(private readonly registry: HostRegistry) {}
 
   hostNames(): readonly string[] {
     return this.registry.names();
   }
 
-  private async get<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T): Promise<T> {
+  /** One path + query always has the same normaliser `fn`, so the key need not name it. */
+  private get<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T | Promise<T>, reuseMs = 0): Promise<T> {
+    const key = `${host}\n${path}?${new URLSearchParams(query).toString()}`;
+    const hit = this.shared.get(key);
+    if (hit) return hit as Promise<T>;
+    const promise = this.call(host, path, query, fn);
+    this.shared.set(key, promise);
+    const forget = () => {
+      if (this.shared.get(key) === promise) this.shared.delete(key);
+    };
+    promise.then(
+      () => (reuseMs > 0 ? setTimeout(forget, reuseMs).unref() : forget()),
+      forget,
+    );
+    return promise;
+  }
+
+  /** The one place where an engine call's failure becomes a HostError (or stays an internal error). */
+  private async call<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T | Promise<T>): Promise<T> {
+    let body: unknown;
     try {
-      const body = await this.registry.client(host).getJson(path, query);
-      return parse(host, body, fn);
+      body = await this.registry.client(host).getJson(path, query);
     } catch (err) {
-      throw toHostError(host, err);
+      throw hostFailure(host, err);
+    }
+    try {
+      const value = await fn(body);
+      return Array.isArray(value) ? (Object.freeze(value) as T) : value;
+    } catch (err) {
+      // Only a body that does not have the Engine API's shape is the host's fault; anything else is ours.
+      if (err instanceof ZodError) throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
+      throw err;
     }
   }
 
@@ -78,7 +107,7 @@ export class EngineSource implements InventorySource {
       const list = await this.get(host, '/images/json', { 'shared-size': '1' }, normalizeImageList);
       return new Map(list.map((i) => [i.id, i.sharedSize]));
     }
-    return this.get(host, '/system/df', {}, normalizeDfSharedSizes);
+    return this.get(host, '/system/df', {}, normalizeDfSharedSizes, DF_REUSE_MS);
   }
 
   breakerState(host: string): 'closed' | 'open' | 'half-open' {

@@ -247,7 +247,7 @@ describe('schema/schema.graphql', () => {
       parentId: 'String',
       repoTags: '[String!]!',
       repoDigests: '[String!]!',
-      created: 'Int!',
+      created: 'SafeInt!',
       createdAt: 'DateTime!',
       size: 'SafeInt!',
       sharedSize: 'SafeInt',
