@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import CircuitBreaker from 'opossum';
 import type { HostConfig } from '../config.js';
@@ -222,6 +223,10 @@ function guardReadOnly(docker: Docker): void {
   modem.buildRequest = (options, context, data, callback) => {
     const method = String(options.method ?? 'GET').toUpperCase();
     if (method !== 'GET') return callback(refusal(method, options.path), null);
+    // docker-modem formats `util.inspect(options, { showHidden: true, depth: null })` for its debug log on
+    // every call, even with debug off: with the keep-alive agent (and its sockets) inside, that walk was
+    // most of the gateway's CPU under many small queries. Inspecting these options now prints one line.
+    Object.defineProperty(options, inspect.custom, { value: () => `${method} ${String(options.path ?? '')}`, enumerable: false });
     buildRequest(options, context, data, callback);
   };
   const agent = modem.agent;

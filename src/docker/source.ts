@@ -68,9 +68,10 @@ export class EngineSource implements InventorySource {
 
   /** The one place where an engine call's failure becomes a HostError (or stays an internal error). */
   private async call<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T | Promise<T>): Promise<T> {
+    const client = this.registry.client(host);
     let body: unknown;
     try {
-      body = await this.registry.client(host).getJson(path, query);
+      body = await client.getJson(path, query);
     } catch (err) {
       throw hostFailure(host, err);
     }
