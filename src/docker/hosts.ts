@@ -52,7 +52,11 @@ export class EngineClient {
   /** The engine's API version, learned from the Api-Version header of its last answer. */
   apiVersion: string | undefined;
   readonly docker: Docker;
-  private readonly breaker: CircuitBreaker<[string, Record<string, string>], EngineResponse>;
+  private readonly breaker: CircuitBreaker<[string, Record<string, string>, number], EngineResponse>;
+  /** Engine calls in flight (and answers kept for their reuse time), by path and query. */
+  private readonly shared = new Map<string, Promise<EngineResponse>>();
+  /** Failed calls in a row: a host that stops answering opens its breaker without waiting for its old successes to age out. */
+  private failuresInARow = 0;
 
   constructor(
     readonly config: HostConfig,
@@ -60,13 +64,20 @@ export class EngineClient {
   ) {
     this.docker = new Docker(dockerOptions(config));
     guardReadOnly(this.docker);
-    this.breaker = new CircuitBreaker((path: string, query: Record<string, string>) => this.getWithRetry(path, query), {
+    const volume = options.breakerVolume ?? 4;
+    this.breaker = new CircuitBreaker((path: string, query: Record<string, string>, reuseMs: number) => this.share(path, query, reuseMs), {
       timeout: false,
       errorThresholdPercentage: options.breakerErrorPercent ?? 50,
-      volumeThreshold: options.breakerVolume ?? 4,
+      volumeThreshold: volume,
       resetTimeout: options.breakerResetMs ?? 10_000,
-      rollingCountTimeout: 30_000,
+      rollingCountTimeout: 10_000,
       rollingCountBuckets: 10,
+    });
+    // A host frozen under load: each waiting caller counts (calls are shared, fires are not), and
+    // `volume` failures in a row open the breaker even when the window still holds many earlier successes.
+    this.breaker.on('success', () => (this.failuresInARow = 0));
+    this.breaker.on('failure', () => {
+      if (++this.failuresInARow >= volume && !this.breaker.opened) this.breaker.open();
     });
     const log = options.logger;
     if (log) {
@@ -104,9 +115,27 @@ export class EngineClient {
    * transport error, the breaker's EOPENBREAKER): errors.ts hostFailure, called by EngineSource, says
    * what that means for clients.
    */
-  async getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
-    const res = await this.breaker.fire(path, query);
+  async getJson(path: string, query: Record<string, string> = {}, reuseMs = 0): Promise<unknown> {
+    const res = await this.breaker.fire(path, query, reuseMs);
     return res.body;
+  }
+
+  /**
+   * Identical calls that overlap share one engine call (N clients asking for a big host at once cost it
+   * one read, and the same body object, which EngineSource normalises once). Nothing is kept after the
+   * call settles, unless `reuseMs` says so (/system/df: engines before API 1.42 refuse overlapping runs).
+   */
+  private share(path: string, query: Record<string, string>, reuseMs: number): Promise<EngineResponse> {
+    const key = `${path}?${new URLSearchParams(query).toString()}`;
+    const hit = this.shared.get(key);
+    if (hit) return hit;
+    const promise = this.getWithRetry(path, query);
+    this.shared.set(key, promise);
+    const forget = () => {
+      if (this.shared.get(key) === promise) this.shared.delete(key);
+    };
+    promise.then(() => (reuseMs > 0 ? setTimeout(forget, reuseMs).unref() : forget()), forget);
+    return promise;
   }
 
   private async getWithRetry(path: string, query: Record<string, string>): Promise<EngineResponse> {
@@ -192,6 +221,7 @@ export class EngineClient {
 
   close(): void {
     this.breaker.shutdown();
+    this.shared.clear();
     const agent = (this.docker.modem as unknown as { agent?: http.Agent }).agent;
     agent?.destroy();
   }

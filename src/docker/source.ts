@@ -34,14 +34,15 @@ export interface InventorySource {
 /** How long a /system/df answer is reused: it walks every layer, container and volume of its host. */
 export const DF_REUSE_MS = 2000;
 
+type Normaliser<T> = (body: unknown) => T | Promise<T>;
+
 /**
- * Direct calls to the engines. Identical calls (host, path, query) that overlap share one engine call
- * and one normalisation: N clients asking for a big host at once cost it one read and one parse, not N.
- * Results are shared between requests, so they are frozen. Nothing is kept after a call settles, except
- * /system/df answers for DF_REUSE_MS (engines before API 1.42 refuse overlapping disk-usage runs).
+ * Direct calls to the engines. Overlapping identical calls share one engine call (EngineClient) and,
+ * through it, one body object: normalising it is shared too (keyed by that object), so N clients
+ * asking for a big host at once cost one parse and one check, not N. Shared results are frozen.
  */
 export class EngineSource implements InventorySource {
-  private readonly shared = new Map<string, Promise<unknown>>();
+  private readonly normalised = new WeakMap<object, Map<Normaliser<unknown>, Promise<unknown>>>();
 
   constructor(private readonly registry: HostRegistry) {}
 
@@ -49,40 +50,36 @@ export class EngineSource implements InventorySource {
     return this.registry.names();
   }
 
-  /** One path + query always has the same normaliser `fn`, so the key need not name it. */
-  private get<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T | Promise<T>, reuseMs = 0): Promise<T> {
-    const key = `${host}\n${path}?${new URLSearchParams(query).toString()}`;
-    const hit = this.shared.get(key);
-    if (hit) return hit as Promise<T>;
-    const promise = this.call(host, path, query, fn);
-    this.shared.set(key, promise);
-    const forget = () => {
-      if (this.shared.get(key) === promise) this.shared.delete(key);
-    };
-    promise.then(
-      () => (reuseMs > 0 ? setTimeout(forget, reuseMs).unref() : forget()),
-      forget,
-    );
-    return promise;
-  }
-
   /** The one place where an engine call's failure becomes a HostError (or stays an internal error). */
-  private async call<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T | Promise<T>): Promise<T> {
+  private async get<T>(host: string, path: string, query: Record<string, string>, fn: Normaliser<T>, reuseMs = 0): Promise<T> {
     const client = this.registry.client(host);
     let body: unknown;
     try {
-      body = await client.getJson(path, query);
+      body = await client.getJson(path, query, reuseMs);
     } catch (err) {
       throw hostFailure(host, err);
     }
     try {
-      const value = await fn(body);
-      return Array.isArray(value) ? (Object.freeze(value) as T) : value;
+      return await this.normalise(body, fn);
     } catch (err) {
       // Only a body that does not have the Engine API's shape is the host's fault; anything else is ours.
       if (err instanceof ZodError) throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
       throw err;
     }
+  }
+
+  private normalise<T>(body: unknown, fn: Normaliser<T>): Promise<T> {
+    if (typeof body !== 'object' || body === null) return Promise.resolve().then(() => fn(body));
+    let byFn = this.normalised.get(body);
+    if (!byFn) this.normalised.set(body, (byFn = new Map()));
+    let result = byFn.get(fn as Normaliser<unknown>) as Promise<T> | undefined;
+    if (!result) {
+      result = Promise.resolve()
+        .then(() => fn(body))
+        .then((value) => (Array.isArray(value) ? (Object.freeze(value) as T) : value));
+      byFn.set(fn as Normaliser<unknown>, result);
+    }
+    return result;
   }
 
   images(host: string): Promise<ImageRecord[]> {
