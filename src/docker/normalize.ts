@@ -80,7 +80,7 @@ export function normalizeImage(raw: z.infer<typeof engineImageSchema>): ImageRec
 }
 
 /** Items normalised between two yields to the event loop. */
-const CHUNK = 2000;
+const CHUNK = 500;
 
 /**
  * Throws a ZodError when the body is not an image list; the caller maps that to HOST_BAD_RESPONSE.
@@ -89,7 +89,8 @@ const CHUNK = 2000;
  * requests run in between.
  */
 export async function normalizeImageList(body: unknown): Promise<ImageRecord[]> {
-  const items = z.array(z.unknown()).parse(body);
+  // (zod's own array check would copy 200,000 items in one go; a non-array still gets its ZodError.)
+  const items: unknown[] = Array.isArray(body) ? body : z.array(z.unknown()).parse(body);
   const out: ImageRecord[] = [];
   for (let start = 0; start < items.length; start += CHUNK) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
