@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * An image's full-precision creation time. /images/json gives `Created` in Unix seconds; the engine's
  * before/since (and, from API 1.44, until) filters compare the time in the image config, to the
@@ -13,8 +15,15 @@ export function parseCreatedNanos(value: unknown): bigint {
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** The `Created` of an image inspect answer, in nanoseconds. */
+const inspectSchema = z.object({
+  Created: z.string().refine((v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)), 'not an RFC 3339 time'),
+});
+
+/**
+ * The `Created` of an image inspect answer, in nanoseconds. A body without a usable `Created` is the
+ * engine's fault: it throws a ZodError, which the source maps to HOST_BAD_RESPONSE (a TypeError would be
+ * taken for a bug of ours).
+ */
 export function normalizeInspectCreated(body: unknown): bigint {
-  if (typeof body !== 'object' || body === null) throw new TypeError('image inspect is not an object');
-  return parseCreatedNanos((body as { Created?: unknown }).Created);
+  return parseCreatedNanos(inspectSchema.parse(body).Created);
 }

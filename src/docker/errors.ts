@@ -54,8 +54,21 @@ export function statusError(host: string, status: number): HostError {
   return new HostError(host, 'HOST_ERROR', `HTTP ${status}`);
 }
 
+/**
+ * What a failed engine call is, told apart once (EngineSource.get): the host's fault (transport, status,
+ * a body that is not Engine API data) becomes a HostError; a JavaScript error of our own (TypeError,
+ * RangeError, … — a bug, even when Node gave it a code) is returned unchanged, so it is logged with its
+ * stack and masked to clients instead of blaming the host.
+ */
+export function hostFailure(host: string, err: unknown): unknown {
+  if (err instanceof HostError) return err;
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return err;
+  if ((err as { code?: unknown } | undefined)?.code === 'EOPENBREAKER') return new HostError(host, 'HOST_CIRCUIT_OPEN');
+  return toHostError(host, err);
+}
+
 /** Maps whatever dockerode, docker-modem, node:net, tls or ssh2 threw to a HostError. */
-export function toHostError(host: string, err: unknown): HostError {
+function toHostError(host: string, err: unknown): HostError {
   if (err instanceof HostError) return err;
   const e = err as { code?: unknown; name?: string; statusCode?: number; level?: string; message?: string; hostKey?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;

@@ -1,11 +1,13 @@
 import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import CircuitBreaker from 'opossum';
 import type { HostConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { HostError, statusError, toHostError } from './errors.js';
+import { HostError } from './errors.js';
 import { apiAtLeast } from './normalize.js';
+import { apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
 import { dockerOptions } from './transport.js';
 
 /** The newest Engine API version this code knows the shapes of. */
@@ -50,7 +52,11 @@ export class EngineClient {
   /** The engine's API version, learned from the Api-Version header of its last answer. */
   apiVersion: string | undefined;
   readonly docker: Docker;
-  private readonly breaker: CircuitBreaker<[string, Record<string, string>], EngineResponse>;
+  private readonly breaker: CircuitBreaker<[string, Record<string, string>, number], EngineResponse>;
+  /** Engine calls in flight (and answers kept for their reuse time), by path and query. */
+  private readonly shared = new Map<string, Promise<EngineResponse>>();
+  /** Failed calls in a row: a host that stops answering opens its breaker without waiting for its old successes to age out. */
+  private failuresInARow = 0;
 
   constructor(
     readonly config: HostConfig,
@@ -58,13 +64,20 @@ export class EngineClient {
   ) {
     this.docker = new Docker(dockerOptions(config));
     guardReadOnly(this.docker);
-    this.breaker = new CircuitBreaker((path: string, query: Record<string, string>) => this.getWithRetry(path, query), {
+    const volume = options.breakerVolume ?? 4;
+    this.breaker = new CircuitBreaker((path: string, query: Record<string, string>, reuseMs: number) => this.share(path, query, reuseMs), {
       timeout: false,
       errorThresholdPercentage: options.breakerErrorPercent ?? 50,
-      volumeThreshold: options.breakerVolume ?? 4,
+      volumeThreshold: volume,
       resetTimeout: options.breakerResetMs ?? 10_000,
-      rollingCountTimeout: 30_000,
+      rollingCountTimeout: 10_000,
       rollingCountBuckets: 10,
+    });
+    // A host frozen under load: each waiting caller counts (calls are shared, fires are not), and
+    // `volume` failures in a row open the breaker even when the window still holds many earlier successes.
+    this.breaker.on('success', () => (this.failuresInARow = 0));
+    this.breaker.on('failure', () => {
+      if (++this.failuresInARow >= volume && !this.breaker.opened) this.breaker.open();
     });
     const log = options.logger;
     if (log) {
@@ -97,27 +110,57 @@ export class EngineClient {
     return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half-open' : 'closed';
   }
 
-  /** GET a JSON document from the engine. Rejects with a HostError only. */
-  async getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
-    try {
-      const res = await this.breaker.fire(path, query);
-      return res.body;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'EOPENBREAKER') throw new HostError(this.name, 'HOST_CIRCUIT_OPEN');
-      throw toHostError(this.name, err);
-    }
+  /**
+   * GET a JSON document from the engine. Rejects with what failed (a HostError of the checks here, a
+   * transport error, the breaker's EOPENBREAKER): errors.ts hostFailure, called by EngineSource, says
+   * what that means for clients.
+   */
+  async getJson(path: string, query: Record<string, string> = {}, reuseMs = 0): Promise<unknown> {
+    const res = await this.breaker.fire(path, query, reuseMs);
+    return res.body;
+  }
+
+  /**
+   * Identical calls that overlap share one engine call (N clients asking for a big host at once cost it
+   * one read, and the same body object, which EngineSource normalises once). Nothing is kept after the
+   * call settles, unless `reuseMs` says so (/system/df: engines before API 1.42 refuse overlapping runs).
+   */
+  private share(path: string, query: Record<string, string>, reuseMs: number): Promise<EngineResponse> {
+    const key = `${path}?${new URLSearchParams(query).toString()}`;
+    const hit = this.shared.get(key);
+    if (hit) return hit;
+    const promise = this.getWithRetry(path, query);
+    this.shared.set(key, promise);
+    const forget = () => {
+      if (this.shared.get(key) === promise) this.shared.delete(key);
+    };
+    promise.then(() => (reuseMs > 0 ? setTimeout(forget, reuseMs).unref() : forget()), forget);
+    return promise;
   }
 
   private async getWithRetry(path: string, query: Record<string, string>): Promise<EngineResponse> {
     const deadline = Date.now() + this.config.timeoutMs;
-    try {
-      return await this.getOnce(path, query, deadline);
-    } catch (err) {
-      // One retry, for a connection reset before any answer (typically a keep-alive socket the engine
-      // closed, e.g. across a restart), inside the same deadline.
-      const code = (err as { code?: string }).code;
-      if ((code === 'ECONNRESET' || code === 'EPIPE') && Date.now() < deadline) return this.getOnce(path, query, deadline);
-      throw err;
+    let resets = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.getOnce(path, query, deadline);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        // One retry for a connection reset before any answer (typically a keep-alive socket the engine
+        // closed, e.g. across a restart), inside the same deadline.
+        if ((code === 'ECONNRESET' || code === 'EPIPE') && resets++ === 0 && Date.now() < deadline) continue;
+        // An engine before API 1.42 refuses a /system/df while another runs (someone else's, or another
+        // gateway's): it is busy, not failing, so ask again shortly, inside the same deadline.
+        if (err instanceof HostError && err.detail === DISK_USAGE_BUSY) {
+          const pause = Math.min(50 * 2 ** Math.min(attempt, 4), deadline - Date.now() - 1);
+          if (pause > 0) {
+            await new Promise((resolve) => setTimeout(resolve, pause));
+            continue;
+          }
+          throw new HostError(this.name, 'HOST_TIMEOUT', 'disk usage busy');
+        }
+        throw err;
+      }
     }
   }
 
@@ -160,9 +203,14 @@ export class EngineClient {
             return;
           }
           if (err || !res) return finish(err ?? new HostError(this.name, 'HOST_BAD_RESPONSE', 'no response'));
+          let apiVersion: string | undefined;
+          try {
+            apiVersion = apiVersionHeader(this.name, res);
+          } catch (headerError) {
+            res.destroy();
+            return finish(headerError);
+          }
           readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => {
-            const header = res.headers['api-version'];
-            const apiVersion = typeof header === 'string' ? header : undefined;
             if (apiVersion) this.negotiate(apiVersion);
             finish(null, { body, apiVersion });
           }, finish);
@@ -173,72 +221,14 @@ export class EngineClient {
 
   close(): void {
     this.breaker.shutdown();
+    this.shared.clear();
     const agent = (this.docker.modem as unknown as { agent?: http.Agent }).agent;
     agent?.destroy();
   }
 }
 
+
 const ANY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, true]));
-
-/** The body of `res`, at most `maxBytes` of it; rejects with a HostError when it is cut short, too big or late. */
-function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (err: HostError | null) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      if (!err) return resolve(Buffer.concat(chunks));
-      reject(err);
-      res.destroy();
-    };
-    const onAbort = () => settle(signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) settle(new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`));
-      else chunks.push(chunk);
-    });
-    res.on('end', () => settle(null));
-    res.on('error', () => settle(new HostError(host, 'HOST_UNREACHABLE', 'connection closed mid-response')));
-    res.on('close', () => {
-      if (!res.complete) settle(new HostError(host, 'HOST_UNREACHABLE', 'connection closed mid-response'));
-    });
-  });
-}
-
-/** Checks status, type and size of an engine response and parses it. Rejects with a HostError only. */
-async function readResponse(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<unknown> {
-  const status = res.statusCode ?? 0;
-  if (status < 200 || status > 299) {
-    // Drained (capped) so a keep-alive connection stays usable; what it says is never reported.
-    const body = await readBody(host, res, maxBytes, signal).catch(() => undefined);
-    if (signal.aborted) throw signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT');
-    // Go's fixed reply to plain HTTP on a TLS port (not daemon data): the host needs TLS settings.
-    if (status === 400 && body?.subarray(0, 64).toString('latin1').startsWith('Client sent an HTTP request to an HTTPS server'))
-      throw new HostError(host, 'HOST_TLS_ERROR', 'the engine expects TLS');
-    throw statusError(host, status);
-  }
-  const type = String(res.headers['content-type'] ?? '');
-  if (!/^application\/json\b/i.test(type)) {
-    res.destroy();
-    throw new HostError(host, 'HOST_BAD_RESPONSE', 'not JSON');
-  }
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    res.destroy();
-    throw new HostError(host, 'HOST_BAD_RESPONSE', `response over ${maxBytes} bytes`);
-  }
-  const body = await readBody(host, res, maxBytes, signal);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON');
-  }
-}
 
 function refusal(method: string, path: unknown): ReadOnlyViolation {
   return new ReadOnlyViolation(`fleetgraph is read-only: refused ${method} ${String(path ?? '')}`);
@@ -263,6 +253,10 @@ function guardReadOnly(docker: Docker): void {
   modem.buildRequest = (options, context, data, callback) => {
     const method = String(options.method ?? 'GET').toUpperCase();
     if (method !== 'GET') return callback(refusal(method, options.path), null);
+    // docker-modem formats `util.inspect(options, { showHidden: true, depth: null })` for its debug log on
+    // every call, even with debug off: with the keep-alive agent (and its sockets) inside, that walk was
+    // most of the gateway's CPU under many small queries. Inspecting these options now prints one line.
+    Object.defineProperty(options, inspect.custom, { value: () => `${method} ${String(options.path ?? '')}`, enumerable: false });
     buildRequest(options, context, data, callback);
   };
   const agent = modem.agent;

@@ -1,12 +1,12 @@
 import DataLoader from 'dataloader';
-import { toHostError } from './errors.js';
 import type { ContainerRecord, EngineVersion, ImageRecord } from './normalize.js';
 import type { InventorySource } from './source.js';
 
 /**
  * Per-request loaders keyed by host name (never module-level: a loader caches for its request only).
- * Each batch function fans out to all requested hosts in parallel and puts a HostError in the slot of
- * a failed host, so one host's failure rejects only its own key. Whatever the query's shape, a request
+ * Each batch function fans out to all requested hosts in parallel and puts the source's error (a
+ * HostError, or an internal error that resolvers rethrow) in the slot of a failed host, so one host's
+ * failure rejects only its own key. Whatever the query's shape, a request
  * makes at most one call per host per kind of data.
  */
 export interface Loaders {
@@ -21,8 +21,11 @@ export interface Loaders {
   createdNanos?: DataLoader<string, bigint | null>;
 }
 
+/** The source already made the error (a HostError, or an internal error): it only goes into the key's slot. */
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
 function perHost<T>(fetch: (host: string) => Promise<T>): DataLoader<string, T> {
-  return new DataLoader<string, T>((hosts) => Promise.all(hosts.map((h) => fetch(h).catch((err: unknown) => toHostError(h, err)))));
+  return new DataLoader<string, T>((hosts) => Promise.all(hosts.map((h) => fetch(h).catch(asError))));
 }
 
 /** Groups `host\nid` keys by host and asks the source once per host. */
@@ -36,7 +39,7 @@ function createdNanosLoader(lookup: (host: string, ids: readonly string[]) => Pr
       else byHost.set(host, [id]);
     }
     const answers = new Map(
-      await Promise.all([...byHost].map(async ([host, ids]) => [host, await lookup(host, ids).catch((err: unknown) => toHostError(host, err))] as const)),
+      await Promise.all([...byHost].map(async ([host, ids]) => [host, await lookup(host, ids).catch(asError)] as const)),
     );
     return keys.map((key) => {
       const [host, id] = key.split('\n') as [string, string];

@@ -1,5 +1,6 @@
+import { ZodError } from 'zod';
 import { normalizeInspectCreated } from './created.js';
-import { HostError, toHostError } from './errors.js';
+import { HostError, hostFailure } from './errors.js';
 import type { HostRegistry } from './hosts.js';
 import {
   apiAtLeast,
@@ -15,7 +16,8 @@ import {
 /**
  * Where inventory comes from. The schema only ever sees this interface (through the per-request
  * loaders), so a live mirror fed by each host's /events stream, or a shared cache, can replace the
- * direct engine calls without touching a resolver. Every method rejects with a HostError only.
+ * direct engine calls without touching a resolver. A method rejects with a HostError when the host is
+ * at fault; any other rejection is a bug of ours (logged, masked to clients), never blamed on a host.
  */
 export interface InventorySource {
   hostNames(): readonly string[];
@@ -37,32 +39,57 @@ export interface InventorySource {
   negotiatedApiVersion(host: string): string | undefined;
 }
 
-/** Parses an engine body or reports HOST_BAD_RESPONSE (never the parser's text, which may quote data). */
-function parse<T>(host: string, body: unknown, fn: (b: unknown) => T): T {
-  try {
-    return fn(body);
-  } catch {
-    throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
-  }
-}
+/** How long a /system/df answer is reused: it walks every layer, container and volume of its host. */
+export const DF_REUSE_MS = 2000;
 
 const INSPECT_CONCURRENCY = 8;
 
-/** Direct calls to the engines: one GET per method call, nothing cached beyond the request. */
+type Normaliser<T> = (body: unknown) => T | Promise<T>;
+
+/**
+ * Direct calls to the engines. Overlapping identical calls share one engine call (EngineClient) and,
+ * through it, one body object: normalising it is shared too (keyed by that object), so N clients
+ * asking for a big host at once cost one parse and one check, not N. Shared results are frozen.
+ */
 export class EngineSource implements InventorySource {
+  private readonly normalised = new WeakMap<object, Map<Normaliser<unknown>, Promise<unknown>>>();
+
   constructor(private readonly registry: HostRegistry) {}
 
   hostNames(): readonly string[] {
     return this.registry.names();
   }
 
-  private async get<T>(host: string, path: string, query: Record<string, string>, fn: (b: unknown) => T): Promise<T> {
+  /** The one place where an engine call's failure becomes a HostError (or stays an internal error). */
+  private async get<T>(host: string, path: string, query: Record<string, string>, fn: Normaliser<T>, reuseMs = 0): Promise<T> {
+    const client = this.registry.client(host);
+    let body: unknown;
     try {
-      const body = await this.registry.client(host).getJson(path, query);
-      return parse(host, body, fn);
+      body = await client.getJson(path, query, reuseMs);
     } catch (err) {
-      throw toHostError(host, err);
+      throw hostFailure(host, err);
     }
+    try {
+      return await this.normalise(body, fn);
+    } catch (err) {
+      // Only a body that does not have the Engine API's shape is the host's fault; anything else is ours.
+      if (err instanceof ZodError) throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
+      throw err;
+    }
+  }
+
+  private normalise<T>(body: unknown, fn: Normaliser<T>): Promise<T> {
+    if (typeof body !== 'object' || body === null) return Promise.resolve().then(() => fn(body));
+    let byFn = this.normalised.get(body);
+    if (!byFn) this.normalised.set(body, (byFn = new Map()));
+    let result = byFn.get(fn as Normaliser<unknown>) as Promise<T> | undefined;
+    if (!result) {
+      result = Promise.resolve()
+        .then(() => fn(body))
+        .then((value) => (Array.isArray(value) ? (Object.freeze(value) as T) : value));
+      byFn.set(fn as Normaliser<unknown>, result);
+    }
+    return result;
   }
 
   images(host: string): Promise<ImageRecord[]> {
@@ -88,7 +115,7 @@ export class EngineSource implements InventorySource {
       const list = await this.get(host, '/images/json', { 'shared-size': '1' }, normalizeImageList);
       return new Map(list.map((i) => [i.id, i.sharedSize]));
     }
-    return this.get(host, '/system/df', {}, normalizeDfSharedSizes);
+    return this.get(host, '/system/df', {}, normalizeDfSharedSizes, DF_REUSE_MS);
   }
 
   /** GET /images/{id}/json per image, a few at a time; only images whose second is ambiguous ask for this. */

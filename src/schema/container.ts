@@ -17,7 +17,7 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
     imageId: t.id({ description: 'ID of the image the container uses.', resolve: (c) => c.container.imageId }),
     state: t.string({ description: 'created, running, paused, restarting, removing, exited or dead.', resolve: (c) => c.container.state }),
     status: t.string({ description: 'Human-readable status, e.g. "Up 2 hours" or "Created".', resolve: (c) => c.container.status }),
-    created: t.int({ description: 'Creation time in Unix seconds.', resolve: (c) => c.container.created }),
+    created: t.field({ type: 'SafeInt', description: 'Creation time in Unix seconds.', resolve: (c) => c.container.created }),
     createdAt: t.field({ type: 'DateTime', description: 'Creation time.', resolve: (c) => new Date(c.container.created * 1000) }),
     host: t.field({ type: HostType, description: 'The host the container is on.', resolve: (c) => ({ name: c.host }) }),
   }),

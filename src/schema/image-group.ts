@@ -28,7 +28,7 @@ const ImageGroupType = builder.objectRef<ImageGroup>('ImageGroup').implement({
     repoTags: t.stringList({ description: 'Every tag pointing at this image on any of its hosts (union, sorted).', resolve: groupTags }),
     repoDigests: t.stringList({ description: 'Every repo digest of this image on any of its hosts (union, sorted).', resolve: groupDigests }),
     size: t.field({ type: 'SafeInt', description: 'Size in bytes (the largest any host reports; normally they agree).', resolve: groupSize }),
-    created: t.int({ description: 'Creation time in Unix seconds.', resolve: groupCreated }),
+    created: t.field({ type: 'SafeInt', description: 'Creation time in Unix seconds.', resolve: groupCreated }),
     createdAt: t.field({ type: 'DateTime', description: 'Creation time.', resolve: (g) => new Date(groupCreated(g) * 1000) }),
     hostCount: t.int({ description: 'How many hosts hold this image.', resolve: (g) => groupHosts(g).length }),
     hosts: t.field({ type: [HostType], description: 'The hosts that hold this image, by name.', resolve: (g) => groupHosts(g).map((name) => ({ name })) }),

@@ -32,8 +32,10 @@ ImageSummaryType.implement({
       description: 'The repo@digest references of this image (content digests of manifests it was pushed or pulled as). Empty when it has none.',
       resolve: (p) => p.image.repoDigests,
     }),
-    created: t.int({
-      description: 'When the image was created, in Unix seconds (as in the Engine API). See createdAt for the same moment as a date.',
+    created: t.field({
+      type: 'SafeInt',
+      description:
+        'When the image was created, in Unix seconds (as in the Engine API). A JSON number like Int, but not limited to 32 bits (past 2038). See createdAt for the same moment as a date.',
       resolve: (p) => p.image.created,
     }),
     createdAt: t.field({

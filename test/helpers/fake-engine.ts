@@ -11,11 +11,15 @@
  *  - 'html'       200, text/html
  *  - 'hang'       never answers
  *  - 'resetOnce'  destroys the socket on the first request to that path, then answers as 'ok'
+ *  - 'busyOnce'   the first request to that path gets Docker 20.10's refusal of an overlapping /system/df
+ *                 (500 "a disk usage operation is already running"), then answers as 'ok'
  *  - 'reset'      destroys the socket on every request
  *  - { slowMs }   answers as 'ok' after slowMs
  *
- * It records every request (method and path, query string removed, an /vX.Y prefix removed), and
- * stop() closes every connection it has open, including hanging and dripping ones.
+ * It records every request (method and path, query string removed, an /vX.Y prefix removed; the raw
+ * request target too, in `rawPaths`), and stop() closes every connection it has open, including
+ * hanging and dripping ones. `setApiVersion` changes the Api-Version header (and /version's ApiVersion)
+ * it answers with; `images` can be edited in place to serve other image lists.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,7 +28,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Behaviour = 'ok' | 'malformed' | 'status500' | 'drip' | 'huge' | 'html' | 'hang' | 'resetOnce' | 'reset' | { slowMs: number };
+export type Behaviour = 'ok' | 'malformed' | 'status500' | 'drip' | 'huge' | 'html' | 'hang' | 'resetOnce' | 'busyOnce' | 'reset' | { slowMs: number };
 
 /** Text the status500 body carries: none of it may appear in anything fleetgraph sends a client. */
 export const SECRET_SOCKET = '/var/run/secret.sock';
@@ -64,6 +68,10 @@ export interface FakeEngine {
   set(path: string, behaviour: Behaviour): void;
   /** Every request received, in order. */
   requests: FakeRequest[];
+  /** Every request target exactly as received (with version prefix and query), in order. */
+  rawPaths: string[];
+  /** The Api-Version header (and /version ApiVersion) of every answer from now on; reset() restores 1.41. */
+  setApiVersion(version: string): void;
   count(filter?: { method?: string; path?: string }): number;
   /** Back to 'ok' everywhere, with no requests recorded. */
   reset(): void;
@@ -85,9 +93,9 @@ function fakeImages(name: string): FakeImage[] {
 
 const VERSION = { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64', KernelVersion: '6.1.0-fake' };
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
+function json(res: http.ServerResponse, status: number, body: unknown, apiVersion = '1.41'): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'api-version': '1.41', 'content-length': Buffer.byteLength(text) }).end(text);
+  res.writeHead(status, { 'content-type': 'application/json', 'api-version': apiVersion, 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 /** A valid image list of about `bytes` bytes, written with backpressure until done or the client goes. */
@@ -120,6 +128,8 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
   const behaviours = new Map<string, Behaviour>();
   const resetDone = new Set<string>();
   const requests: FakeRequest[] = [];
+  const rawPaths: string[] = [];
+  let apiVersion = '1.41';
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const images = fakeImages(name);
@@ -136,13 +146,13 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
   const answerOk = (path: string, res: http.ServerResponse) => {
     switch (path) {
       case '/images/json':
-        return json(res, 200, images);
+        return json(res, 200, images, apiVersion);
       case '/containers/json':
-        return json(res, 200, []);
+        return json(res, 200, [], apiVersion);
       case '/system/df':
-        return json(res, 200, { Images: images.map((i) => ({ ...i, SharedSize: 0 })), Containers: [], Volumes: [], BuildCache: [] });
+        return json(res, 200, { Images: images.map((i) => ({ ...i, SharedSize: 0 })), Containers: [], Volumes: [], BuildCache: [] }, apiVersion);
       case '/version':
-        return json(res, 200, VERSION);
+        return json(res, 200, { ...VERSION, ApiVersion: apiVersion }, apiVersion);
       case '/_ping':
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': '1.41' }).end('OK');
         return;
@@ -155,6 +165,7 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
     requests.push({ method: req.method ?? '?', path });
+    rawPaths.push(req.url ?? '');
     const behaviour = behaviours.get(path) ?? behaviours.get('*') ?? 'ok';
     if (typeof behaviour === 'object') {
       later(behaviour.slowMs, () => {
@@ -190,6 +201,12 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
       case 'reset':
         req.socket.destroy();
         return;
+      case 'busyOnce':
+        if (!resetDone.has(path)) {
+          resetDone.add(path);
+          return json(res, 500, { message: 'a disk usage operation is already running' }, apiVersion);
+        }
+        return answerOk(path, res);
       case 'resetOnce':
         if (!resetDone.has(path)) {
           resetDone.add(path);
@@ -244,9 +261,13 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
     images,
     set(path, behaviour) {
       behaviours.set(path, behaviour);
-      if (behaviour === 'resetOnce') resetDone.delete(path);
+      if (behaviour === 'resetOnce' || behaviour === 'busyOnce') resetDone.delete(path);
     },
     requests,
+    rawPaths,
+    setApiVersion(version) {
+      apiVersion = version;
+    },
     count(filter = {}) {
       return requests.filter((r) => (filter.method === undefined || r.method === filter.method) && (filter.path === undefined || r.path === filter.path)).length;
     },
@@ -254,6 +275,9 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
       behaviours.clear();
       resetDone.clear();
       requests.length = 0;
+      rawPaths.length = 0;
+      apiVersion = '1.41';
+      images.splice(0, images.length, ...fakeImages(name));
     },
     openConnections() {
       return sockets.size;

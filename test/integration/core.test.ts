@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_API_VERSION } from '../../src/docker/hosts.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { engineGet, type EngineImageSummary } from '../helpers/engine-api.js';
+import { startFakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 
 /** The engine's own answers: the oracle every field is checked against. */
@@ -147,6 +149,31 @@ describe('ImageSummary against the engines', () => {
     }
   });
 
+  it('caps the negotiated version at MAX_API_VERSION for a newer engine; an older engine gets its own', async () => {
+    expect(MAX_API_VERSION).toBe('1.51');
+    const [newer, older] = await Promise.all([startFakeEngine('newer'), startFakeEngine('older')]);
+    newer.setApiVersion('1.55');
+    older.setApiVersion('1.40');
+    const fakes = createTestApp([
+      { name: 'newer', endpoint: newer.endpoint },
+      { name: 'older', endpoint: older.endpoint },
+    ]);
+    try {
+      await fakes.query(`{ images { totalCount } }`);
+      const res = await fakes.query<{ hosts: Array<{ name: string; apiVersion: string; engine: { apiVersion: string } }> }>(`{ hosts { name apiVersion engine { apiVersion } } }`);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.hosts).toEqual([
+        { name: 'newer', apiVersion: '1.51', engine: { apiVersion: '1.55' } },
+        { name: 'older', apiVersion: '1.40', engine: { apiVersion: '1.40' } },
+      ]);
+      expect([...newer.rawPaths].sort()).toEqual(['/images/json', '/v1.51/images/json', '/v1.51/version']);
+      expect([...older.rawPaths].sort()).toEqual(['/images/json', '/v1.40/images/json', '/v1.40/version']);
+    } finally {
+      fakes.close();
+      await Promise.all([newer.stop(), older.stop()]);
+    }
+  });
+
   it('finds where an image is by ID, ID prefix or name:tag', async () => {
     const seed = fleetSeed();
     const q = `query($ref: String!) { image(ref: $ref) { id host { name } repoTags } }`;
@@ -203,7 +230,7 @@ describe('batching', () => {
     }
   });
 
-  it('makes at most one /version and one /containers/json per host however many fields need them', async () => {
+  it('makes exactly one /version and one /containers/json per host however many fields need them', async () => {
     resetCounts();
     const res = await t.query(`{
       x: hosts { engine { version } }
@@ -213,7 +240,7 @@ describe('batching', () => {
     }`);
     expect(res.errors).toBeUndefined();
     for (const p of proxies) {
-      expect(p.count('GET', '/version')).toBeLessThanOrEqual(1);
+      expect(p.count('GET', '/version')).toBe(1);
       expect(p.count('GET', '/containers/json')).toBe(1);
       expect(p.count('GET', '/images/json')).toBe(1);
     }
@@ -247,7 +274,7 @@ describe('schema/schema.graphql', () => {
       parentId: 'String',
       repoTags: '[String!]!',
       repoDigests: '[String!]!',
-      created: 'Int!',
+      created: 'SafeInt!',
       createdAt: 'DateTime!',
       size: 'SafeInt!',
       sharedSize: 'SafeInt',

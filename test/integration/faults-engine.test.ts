@@ -120,6 +120,33 @@ describe('a frozen engine (SIGSTOP)', () => {
     await new Promise((resolve) => setTimeout(resolve, BREAKER_RESET_MS + 100));
     await expectAllUp(a);
   });
+
+  it('under 20 concurrent clients: every answer within the deadline, and the breaker opens at once despite many earlier successes', async () => {
+    // Issue #9 §13. A long reset time, so the open breaker is still open when it is checked.
+    const a = createTestApp([{ name: 'one', endpoint: one.endpoint }, { name: 'two', endpoint: two.endpoint }], { hostTimeoutMs: HOST_TIMEOUT_MS }, { breakerResetMs: 60_000 });
+    apps.push(a);
+    // The breaker's window now holds many successes of this host (as on a busy gateway before the freeze).
+    for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: 10 }, () => a.query<Answer>(QUERY)));
+
+    one.signal('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => a.query<Answer>(QUERY).then((r) => ({ r, elapsed: Date.now() - t0 }))));
+      for (const { r, elapsed } of answers) {
+        expect(elapsed).toBeLessThan(HOST_TIMEOUT_MS + MARGIN_MS);
+        expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+        expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.host])).toEqual([['HOST_TIMEOUT', 'one']]);
+      }
+      // 20 callers waited on one shared engine call; each counts as a failure, and failures in a row
+      // open the breaker although the window's error rate (20 of 60) is under 50%.
+      expect(a.registry.client('one').breakerState()).toBe('open');
+      const after = await a.query<Answer>(QUERY);
+      expect(after.errors?.map((e) => [e.extensions?.code, e.extensions?.host])).toEqual([['HOST_CIRCUIT_OPEN', 'one']]);
+      expect(idsOf(after.data!, 'two')).toEqual(expected.get('two'));
+    } finally {
+      one.signal('SIGCONT');
+    }
+  });
 });
 
 describe('a stopped engine', () => {

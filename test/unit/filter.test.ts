@@ -2,7 +2,8 @@ import { execute, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
-import { parseCreatedNanos } from '../../src/docker/created.js';
+import { ZodError } from 'zod';
+import { normalizeInspectCreated, parseCreatedNanos } from '../../src/docker/created.js';
 import type { ImageRecord } from '../../src/docker/normalize.js';
 import type { InventorySource } from '../../src/docker/source.js';
 import { compileFilter, filterHostImages, MAX_FILTER_ENTRIES } from '../../src/inventory/filter.js';
@@ -101,5 +102,10 @@ describe('full-precision creation times from image inspect', () => {
     expect(parseCreatedNanos('2024-08-08T08:08:08.000000001Z')).toBe(1723104488n * 1_000_000_000n + 1n);
     expect(parseCreatedNanos('2024-08-08T10:08:08.5+02:00')).toBe(1723104488n * 1_000_000_000n + 500_000_000n);
     for (const bad of ['2024-08-08', '2024-08-08T08:08:08.1234567890Z', 'yesterday', 1723104488, null]) expect(() => parseCreatedNanos(bad), String(bad)).toThrow(TypeError);
+  });
+
+  it("an inspect answer without a usable Created is the engine's fault (a ZodError, so HOST_BAD_RESPONSE), not a bug of ours", () => {
+    expect(normalizeInspectCreated({ Created: '2024-08-08T08:08:08.000000001Z', Id: 'x' })).toBe(1723104488n * 1_000_000_000n + 1n);
+    for (const bad of [null, 'x', {}, { Created: 1723104488 }, { Created: 'yesterday' }]) expect(() => normalizeInspectCreated(bad), JSON.stringify(bad)).toThrow(ZodError);
   });
 });

@@ -8,15 +8,15 @@ import { EngineSource, type InventorySource } from '../../src/docker/source.js';
 const HEX = 'c'.repeat(64);
 
 describe('normalizeImageList', () => {
-  it('turns Docker sentinels into nulls and empty lists', () => {
-    const [img] = normalizeImageList([
+  it('turns Docker sentinels into nulls and empty lists', async () => {
+    const [img] = await normalizeImageList([
       { Id: `sha256:${HEX}`, ParentId: '', RepoTags: ['<none>:<none>'], RepoDigests: ['<none>@<none>'], Created: 1, Size: 10, SharedSize: -1, VirtualSize: 10, Labels: null, Containers: -1 },
     ]);
     expect(img).toEqual({ id: `sha256:${HEX}`, parentId: null, repoTags: [], repoDigests: [], created: 1, size: 10, sharedSize: null, virtualSize: 10, labels: {}, containers: null });
   });
 
-  it('accepts what newer Docker and Podman send (no VirtualSize, null lists, bare hex IDs, extra fields)', () => {
-    const [img] = normalizeImageList([
+  it('accepts what newer Docker and Podman send (no VirtualSize, null lists, bare hex IDs, extra fields)', async () => {
+    const [img] = await normalizeImageList([
       {
         Id: HEX,
         ParentId: HEX,
@@ -36,10 +36,31 @@ describe('normalizeImageList', () => {
     expect(img).toMatchObject({ id: `sha256:${HEX}`, parentId: `sha256:${HEX}`, repoTags: ['docker.io/library/nginx:latest'], repoDigests: [], size: 3 * 1024 ** 3, sharedSize: 0, virtualSize: null, containers: 2 });
   });
 
-  it('rejects what is not an image list', () => {
-    expect(() => normalizeImageList({ message: 'page not found' })).toThrow();
-    expect(() => normalizeImageList([{ Id: 'x' }])).toThrow();
-    expect(() => normalizeImageList([{ Id: 'x', Created: 1, Size: -5 }])).toThrow();
+  it('rejects what is not an image list', async () => {
+    await expect(normalizeImageList({ message: 'page not found' })).rejects.toThrow();
+    await expect(normalizeImageList([{ Id: 'x' }])).rejects.toThrow();
+    await expect(normalizeImageList([{ Id: 'x', Created: 1, Size: -5 }])).rejects.toThrow();
+  });
+
+  const image = (fields: Record<string, unknown>) => [{ Id: `sha256:${HEX}`, Created: 1, Size: 1, ...fields }];
+
+  it('rejects numbers the schema cannot carry (sizes past 2^53, times outside years 1-9999, counts past 2^31)', async () => {
+    for (const bad of [{ Size: 1e20 }, { Size: 2 ** 53 }, { Size: 1.5 }, { SharedSize: 1e20 }, { VirtualSize: -1 }, { Created: 1e20 }, { Created: 253_402_300_800 }, { Created: -62_135_596_801 }, { Containers: 2 ** 31 }])
+      await expect(normalizeImageList(image(bad)), JSON.stringify(bad)).rejects.toThrow();
+  });
+
+  it('accepts times past 2038 and Docker\'s unset time (year 1), and sizes up to 2^53 - 1', async () => {
+    for (const ok of [{ Created: 2 ** 31 + 5 }, { Created: -62_135_596_800 }, { Created: 253_402_300_799 }, { Size: Number.MAX_SAFE_INTEGER }])
+      expect(await normalizeImageList(image(ok)), JSON.stringify(ok)).toHaveLength(1);
+  });
+
+  it('checks a big list in chunks, letting other work run in between', async () => {
+    const big = Array.from({ length: 10_000 }, (_, i) => ({ Id: i.toString(16).padStart(64, '0'), Created: i, Size: i }));
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    const done = normalizeImageList(big).then((list) => order.push(`normalised ${list.length}`));
+    await done;
+    expect(order).toEqual(['other work', 'normalised 10000']);
   });
 
   it('compares API versions numerically', () => {
