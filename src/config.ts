@@ -32,6 +32,7 @@ const fileSchema = z
         maxTokens: z.number().int().positive(),
         maxCost: z.number().positive(),
         maxBodyBytes: z.number().int().positive(),
+        maxAnswerBytes: z.number().int().positive(),
       })
       .partial()
       .strict()
@@ -69,6 +70,8 @@ export interface QueryLimits {
   maxTokens: number;
   maxCost: number;
   maxBodyBytes: number;
+  /** Largest answer (JSON bytes) sent to a client; past it the request fails with RESPONSE_TOO_LARGE. */
+  maxAnswerBytes: number;
 }
 
 export const DEFAULTS = {
@@ -77,7 +80,7 @@ export const DEFAULTS = {
   hostTimeoutMs: 5000,
   maxImages: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
-  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20000, maxBodyBytes: 100 * 1024 },
+  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024 },
 } as const;
 
 /** What the CLI parsed; every field optional, the CLI does no validation of its own. */

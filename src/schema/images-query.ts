@@ -5,6 +5,7 @@ import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
 import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './inventory.js';
@@ -40,6 +41,8 @@ builder.queryFields((t) => ({
   ),
   image: t.field({
     type: [ImageSummaryType],
+    // A reference resolves to at most one image per host.
+    extensions: { cost: { list: 'hosts' } satisfies FieldCost },
     description:
       'Where an image is: its summary on every chosen host that has it. ref is an image ID, a unique ID prefix, name[:tag] (tag defaults to latest) or name@digest, resolved on each host as Docker does.',
     args: {
