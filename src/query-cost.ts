@@ -1,4 +1,4 @@
-import { GraphQLError, getNullableType, isListType, type GraphQLField } from 'graphql';
+import { GraphQLError, getNullableType, getOperationAST, getVariableValues, isListType, type GraphQLField } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Config } from './config.js';
@@ -67,12 +67,18 @@ export function useQueryCost(config: Config): Plugin {
   const max = config.limits.maxCost;
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      // Variables that do not coerce fail the execution itself, with graphql-js's coded errors, before
+      // any resolver runs: leave them to it rather than report them as a cost failure.
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      if (getVariableValues(args.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return;
       let cost: number;
       try {
         cost = getComplexity({
           schema: args.schema,
           query: args.document,
-          variables: (args.variableValues ?? {}) as Record<string, unknown>,
+          variables,
           ...(args.operationName ? { operationName: args.operationName } : {}),
           estimators,
           maxQueryNodes: MAX_QUERY_NODES,
