@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
-import { renderGraphiQLPage } from './graphiql.js';
+import { useCachedGraphiQL } from './graphiql-page.js';
 import { schema } from './schema/index.js';
 import { requestScopes, securityPlugins } from './security.js';
 
@@ -52,16 +52,21 @@ export function createApp(deps: AppDeps): App {
           error: (...args: unknown[]) => deps.logger!.error({ err: args.find((a) => a instanceof Error) }, args.filter((a) => !(a instanceof Error)).map(String).join(' ') || 'unexpected error'),
         }
       : false,
-    // The page's package (~45 MiB in memory) is loaded only when the page is first asked for, so
-    // production (no GraphiQL) never pays for it.
-    renderGraphiQL: renderGraphiQLPage,
-    graphiql: deps.config.graphiql ? { title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query } : false,
-    // Unexpected errors reach clients as "Unexpected error."; their details go to the log, never to clients.
-    maskedErrors: true,
+    // GraphiQL is served from the installed package, never from a CDN; the package (~45 MiB in memory)
+    // is loaded only when the page is first asked for, so production (no GraphiQL) never pays for it.
+    // It is rendered and compressed once, then served from memory with an ETag (graphiql-page.ts).
+    graphiql: false,
+    // Unexpected errors reach clients as "Unexpected error." in every mode (yoga would add the original
+    // error's message and stack when NODE_ENV=development); yoga logs the original.
+    maskedErrors: { isDev: false },
     // No CORS headers unless origins are configured: browsers then refuse cross-origin reads.
     cors: deps.config.corsOrigins.length
       ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
       : false,
-    plugins: [...securityPlugins(deps.config), usePartialErrors()],
+    plugins: [
+      ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),
+      ...securityPlugins(deps.config),
+      usePartialErrors(),
+    ],
   });
 }

@@ -22,7 +22,7 @@ Options:
   --insecure-no-auth       allow a non-loopback --listen without tokens
   --cors-origin ORIGIN     allow browser requests from ORIGIN (repeatable)
   --max-depth N, --max-aliases N, --max-tokens N, --max-cost N, --max-body-bytes N
-                           query limits (defaults 10, 15, 2000, 20000, 102400)
+                           query limits (defaults 10, 15, 2000, 1000000, 102400)
   --no-graphiql            do not serve GraphiQL
   --introspection / --no-introspection
   -v, --version            print the version

@@ -40,6 +40,7 @@ export const settingsSchema = z
         maxTokens: whole(1, 1_000_000),
         maxCost: whole(1, 1_000_000_000),
         maxBodyBytes: whole(1, 64 * 1024 * 1024),
+        maxAnswerBytes: whole(1, 1024 * 1024 * 1024),
       })
       .partial()
       .strict()
@@ -108,6 +109,8 @@ export interface QueryLimits {
   maxTokens: number;
   maxCost: number;
   maxBodyBytes: number;
+  /** Largest answer (JSON bytes) sent to a client; past it the request fails with RESPONSE_TOO_LARGE. */
+  maxAnswerBytes: number;
 }
 
 export const DEFAULTS = {
@@ -116,7 +119,7 @@ export const DEFAULTS = {
   hostTimeoutMs: 5000,
   maxImages: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
-  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20000, maxBodyBytes: 100 * 1024 },
+  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024 },
 } as const;
 
 /**

@@ -4,13 +4,17 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { useExecutionCancellation, type Plugin } from 'graphql-yoga';
+import { useAnswerLimit } from './answer-limit.js';
 import type { AuthToken, Config } from './config.js';
+import { isGraphiQLPage } from './graphiql-page.js';
+import { useQueryCost } from './query-cost.js';
 
 /**
  * Request-level protections, all from libraries where one exists: graphql-armor (depth, aliases,
- * tokens, cost, field suggestions), yoga's CSRF prevention and introspection switch. What is ours:
- * bearer tokens (a few lines over node:crypto, constant-time) and the body size check.
+ * tokens, field suggestions), graphql-query-complexity (cost, with list sizes: query-cost.ts), yoga's
+ * CSRF prevention, introspection switch and execution cancellation. What is ours: bearer tokens (a few
+ * lines over node:crypto, constant-time), the body size check and the answer size cap (answer-limit.ts).
  */
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -42,10 +46,6 @@ function jsonError(status: number, code: string, message: string, headers: Recor
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   });
-}
-
-function isGraphiQLPage(request: Request): boolean {
-  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
 /** Which hosts each authenticated request may see; read by the context factory. */
@@ -108,9 +108,14 @@ export function securityPlugins(config: Config): Plugin[] {
       maxAliases: { n: limits.maxAliases, ...coded('maxAliases') },
       // Counted while parsing, before there is a validation context to report to: a parse error.
       maxTokens: { n: limits.maxTokens },
-      costLimit: { maxCost: limits.maxCost, ...coded('maxCost') },
+      // Armor's cost counts each field once whatever the list sizes; useQueryCost counts them.
+      costLimit: { enabled: false },
       maxDirectives: { n: 20, ...coded('maxDirectives') },
       blockFieldSuggestion: { enabled: config.production },
     }) as Plugin,
+    useQueryCost(config),
+    // A client that disconnects stops its request: no further resolvers (so no further engine calls).
+    useExecutionCancellation(),
+    useAnswerLimit(limits.maxAnswerBytes),
   ];
 }

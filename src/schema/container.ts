@@ -2,6 +2,7 @@ import type { ContainerRecord } from '../docker/normalize.js';
 import { HostError } from '../docker/errors.js';
 import type { Context } from '../context.js';
 import type { GraphQLResolveInfo } from 'graphql';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { pathOf } from './inventory.js';
 import { HostType, ImageSummaryType } from './refs.js';
@@ -41,6 +42,8 @@ builder.objectFields(ImageSummaryType, (t) => ({
   usedBy: t.field({
     type: [ContainerSummaryType],
     nullable: true,
+    // A container uses one image, so over a list of images usedBy returns each container once: one per image on average.
+    extensions: { cost: { list: 1 } satisfies FieldCost },
     description:
       "Containers (running or stopped) that use this image on its host, from the host's container list (one call per host per request, only when selected). Null when that list could not be read.",
     resolve: (p, _a, ctx, info) => usersOf(p.host, p.image.id, ctx, info),

@@ -1,4 +1,5 @@
 import { HostError, type HostErrorCode } from '../docker/errors.js';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { resolveImageConnection, type ImageListArgs } from './images-query.js';
@@ -126,6 +127,7 @@ builder.queryFields((t) => ({
   hosts: t.field({
     type: [HostType],
     description: 'The configured hosts (or those named), in configuration order.',
+    extensions: { cost: { list: 'hosts' } satisfies FieldCost },
     args: { names: t.arg.stringList({ description: 'Host names; default all. Unknown names are an error.' }) },
     resolve: (_r, args, ctx) => chooseHosts(ctx, args.names, 'names').map((name) => ({ name })),
   }),

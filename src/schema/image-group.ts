@@ -16,10 +16,14 @@ import {
 import type { ImageFilter } from '../inventory/filter.js';
 import { sortBy } from '../inventory/order.js';
 import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, OrderDirectionEnum } from './image-inputs.js';
 import { chooseHosts, listImages } from './inventory.js';
 import { HostType, ImageSummaryType } from './refs.js';
+
+/** For the cost limit: lists with at most one item per host. */
+const PER_HOST: FieldCost = { list: 'hosts' };
 
 const ImageGroupType = builder.objectRef<ImageGroup>('ImageGroup').implement({
   description: 'One distinct image (by ID) across the fleet, with the hosts that hold it.',
@@ -31,8 +35,8 @@ const ImageGroupType = builder.objectRef<ImageGroup>('ImageGroup').implement({
     created: t.field({ type: 'SafeInt', description: 'Creation time in Unix seconds.', resolve: groupCreated }),
     createdAt: t.field({ type: 'DateTime', description: 'Creation time.', resolve: (g) => new Date(groupCreated(g) * 1000) }),
     hostCount: t.int({ description: 'How many hosts hold this image.', resolve: (g) => groupHosts(g).length }),
-    hosts: t.field({ type: [HostType], description: 'The hosts that hold this image, by name.', resolve: (g) => groupHosts(g).map((name) => ({ name })) }),
-    images: t.field({ type: [ImageSummaryType], description: 'The per-host summaries of this image, by host name.', resolve: (g) => g.images }),
+    hosts: t.field({ type: [HostType], extensions: { cost: PER_HOST }, description: 'The hosts that hold this image, by name.', resolve: (g) => groupHosts(g).map((name) => ({ name })) }),
+    images: t.field({ type: [ImageSummaryType], extensions: { cost: PER_HOST }, description: 'The per-host summaries of this image, by host name.', resolve: (g) => g.images }),
   }),
 });
 
@@ -71,7 +75,7 @@ const TagVariantType = builder.objectRef<{ id: string; hosts: string[] }>('TagVa
   description: 'One image a drifting tag points at, and the hosts where it does.',
   fields: (t) => ({
     id: t.id({ resolve: (v) => v.id }),
-    hosts: t.field({ type: [HostType], resolve: (v) => v.hosts.map((name) => ({ name })) }),
+    hosts: t.field({ type: [HostType], extensions: { cost: PER_HOST }, resolve: (v) => v.hosts.map((name) => ({ name })) }),
   }),
 });
 
@@ -79,7 +83,7 @@ const TagDriftType = builder.objectRef<{ tag: string; variants: Array<{ id: stri
   description: 'A repo:tag that points at different images on different hosts (e.g. one host still runs the old build).',
   fields: (t) => ({
     tag: t.exposeString('tag', { description: 'The tag, in familiar form (as `docker images` prints it).' }),
-    variants: t.field({ type: [TagVariantType], description: 'Each image the tag points at, with its hosts; sorted by image ID.', resolve: (d) => d.variants }),
+    variants: t.field({ type: [TagVariantType], extensions: { cost: PER_HOST }, description: 'Each image the tag points at, with its hosts; sorted by image ID.', resolve: (d) => d.variants }),
   }),
 });
 

@@ -1,3 +1,4 @@
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { pathOf } from './inventory.js';
 import { HostType, ImageSummaryType } from './refs.js';
@@ -76,6 +77,8 @@ ImageSummaryType.implement({
     labels: t.field({
       type: [LabelType],
       description: 'The image labels, sorted by key.',
+      // Key/value leaves: counted like one scalar by the cost limit.
+      extensions: { cost: { list: 1 } satisfies FieldCost },
       resolve: (p) =>
         Object.keys(p.image.labels)
           .sort()

@@ -7,6 +7,7 @@ import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
 import { badInput } from '../docker/errors.js';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './inventory.js';
@@ -42,6 +43,8 @@ builder.queryFields((t) => ({
   ),
   image: t.field({
     type: [ImageSummaryType],
+    // A reference resolves to at most one image per host.
+    extensions: { cost: { list: 'hosts' } satisfies FieldCost },
     description:
       'Where an image is: its summary on every chosen host that has it. ref is an image ID, a unique ID prefix, name[:tag] (tag defaults to latest) or name@digest, resolved on each host as Docker does.',
     args: {

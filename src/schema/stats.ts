@@ -3,10 +3,14 @@ import type { Context } from '../context.js';
 import type { HostImage } from '../docker/normalize.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { totals, uniqueTotals } from '../inventory/groups.js';
+import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './inventory.js';
 import { HostType } from './refs.js';
+
+/** For the cost limit: totals walk a whole image list, like an unpaginated list does. */
+const TOTALS: FieldCost = { work: 'maxImages' };
 
 interface StatsSource {
   hosts: string[];
@@ -58,6 +62,7 @@ builder.queryField('fleet', (t) =>
   t.field({
     type: FleetStatsType,
     description: 'Totals over the chosen hosts (all by default).',
+    extensions: { cost: TOTALS },
     args: { hosts: t.arg.stringList(), filter: t.arg({ type: ImageFilterInput }) },
     resolve: (_r, args, ctx, info) => statsOf(ctx, chooseHosts(ctx, args.hosts), args.filter, info),
   }),
@@ -67,6 +72,7 @@ builder.objectField(HostType, 'stats', (t) =>
   t.field({
     type: FleetStatsType,
     description: 'Totals for this host.',
+    extensions: { cost: TOTALS },
     args: { filter: t.arg({ type: ImageFilterInput }) },
     resolve: (h, args, ctx, info) => statsOf(ctx, [h.name], args.filter, info),
   }),

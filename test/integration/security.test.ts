@@ -1,3 +1,5 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
@@ -172,13 +174,62 @@ describe('production mode', () => {
       breakerState: () => 'closed',
       negotiatedApiVersion: () => undefined,
     };
-    for (const env of [prod, {}]) {
-      const a = createApp({ source: broken, config: loadConfig({ hosts: ['x=unix:///nowhere.sock'] }, env) });
-      const res = await a.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ images { totalCount } }' }) });
-      const text = await res.text();
-      expect(text).toContain('Unexpected error.');
-      if (env === prod) expect(text).not.toMatch(/secret|docker\.sock|10\.0\.0\.1/);
+    // yoga decides what a masked error carries from process.env.NODE_ENV when the error is masked.
+    const saved = process.env.NODE_ENV;
+    try {
+      for (const mode of ['production', 'development', 'test', undefined]) {
+        if (mode === undefined) delete process.env.NODE_ENV;
+        else process.env.NODE_ENV = mode;
+        const logged: string[] = [];
+        const logger = pino({ level: 'debug' }, { write: (line: string) => logged.push(line) });
+        const a = createApp({ source: broken, config: loadConfig({ hosts: ['x=unix:///nowhere.sock'] }, process.env), logger });
+        const res = await a.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ images { totalCount } }' }) });
+        const text = await res.text();
+        expect(text, String(mode)).toContain('Unexpected error.');
+        // No original error, message, stack or file path, in any mode.
+        expect(text, String(mode)).not.toMatch(/secret|docker\.sock|10\.0\.0\.1|originalError|stack|TypeError|\.ts:|\.js:|\/src\/|node_modules/);
+        // The details go to the log instead.
+        expect(logged.join('\n'), String(mode)).toMatch(/TypeError[\s\S]*\/src\//);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = saved;
     }
+  });
+});
+
+describe('the GraphiQL page', () => {
+  const page = async (t: TestApp, headers: Record<string, string> = {}) => t.app.fetch('http://fleetgraph/graphql', { headers: { accept: 'text/html', ...headers } });
+
+  it('is sent compressed and cacheable: gzip or brotli as accepted, the same page, and 304 on a matching ETag', async () => {
+    const t = app();
+    const plain = await page(t);
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const html = Buffer.from(await plain.arrayBuffer());
+    expect(html.toString('utf8')).toContain('<title>fleetgraph</title>');
+    const etag = plain.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(plain.headers.get('cache-control')).toBe('no-cache');
+    expect(plain.headers.get('vary')).toMatch(/accept-encoding/i);
+
+    for (const [accept, encoding, decode] of [
+      ['gzip, deflate', 'gzip', gunzipSync],
+      ['gzip, deflate, br', 'br', brotliDecompressSync],
+      ['br;q=0, gzip', 'gzip', gunzipSync],
+    ] as const) {
+      const res = await page(t, { 'accept-encoding': accept });
+      expect(res.headers.get('content-encoding'), accept).toBe(encoding);
+      expect(res.headers.get('etag')).toBe(etag);
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body.length, accept).toBeLessThan(html.length / 3);
+      expect(decode(body).equals(html), accept).toBe(true);
+    }
+
+    const again = await page(t, { 'if-none-match': etag!, 'accept-encoding': 'gzip' });
+    expect(again.status).toBe(304);
+    expect((await again.arrayBuffer()).byteLength).toBe(0);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect((await page(t, { 'if-none-match': '"other"' })).status).toBe(200);
   });
 });
 

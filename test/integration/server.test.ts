@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { freePort } from '../helpers/process.js';
@@ -287,6 +288,48 @@ describe('start-up', () => {
     expect(lines.find((l) => l.host === 'gone')).toMatchObject({ code: 'HOST_UNREACHABLE' });
   });
 });
+
+describe('over the wire', () => {
+  it('serves GraphiQL compressed, and a reload with its ETag is a 304 without a body', async () => {
+    const { base } = await serve([`up=${up.endpoint}`]);
+    const first = await rawGet(`${base}/graphql`, { accept: 'text/html', 'accept-encoding': 'gzip, br' });
+    expect(first.status).toBe(200);
+    expect(first.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(first.body).toString('utf8')).toContain('<title>fleetgraph</title>');
+    expect(first.body.length).toBeLessThan(3 * 1024 * 1024);
+    const etag = first.headers.etag as string;
+    const again = await rawGet(`${base}/graphql`, { accept: 'text/html', 'accept-encoding': 'gzip, br', 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+  });
+
+  it('a client that disconnects stops its request: no engine call is started for it afterwards', async () => {
+    const { base } = await serve([`slow=${slow.endpoint}`]);
+    const before = { images: slow.count({ path: '/images/json' }), containers: slow.count({ path: '/containers/json' }) };
+    // usedBy reads the container list only once the (slow) image list has arrived.
+    const body = JSON.stringify({ query: '{ images { nodes { id usedBy { id } } } }' });
+    const req = http.request(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+    req.on('error', () => {});
+    req.end(body);
+    await waitFor('the image list to be asked for', () => slow.count({ path: '/images/json' }) !== before.images, 5000, undefined, 10);
+    req.destroy();
+    // The image list arrives after 1 s; give the gateway time to (not) go on.
+    await new Promise((r) => setTimeout(r, 1800));
+    expect(slow.count({ path: '/containers/json' })).toBe(before.containers);
+  });
+});
+
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
+  });
+}
 
 describe('unhandled rejections', () => {
   it('are logged and do not take the server down', async () => {

@@ -95,7 +95,7 @@ describe('loadConfig', () => {
 
   it('reads numbers given as strings (flags) and as numbers (file, callers) alike', () => {
     const cfg = loadConfig({ port: '0', hostTimeoutMs: ' 600000 ', maxImages: 5, limits: { maxAliases: '0', maxDepth: '3' } }, {});
-    expect([cfg.port, cfg.hostTimeoutMs, cfg.maxImages, cfg.limits.maxAliases, cfg.limits.maxDepth, cfg.limits.maxCost]).toEqual([0, 600000, 5, 0, 3, 20000]);
+    expect([cfg.port, cfg.hostTimeoutMs, cfg.maxImages, cfg.limits.maxAliases, cfg.limits.maxDepth, cfg.limits.maxCost]).toEqual([0, 600000, 5, 0, 3, 1_000_000]);
   });
 
   it('ssh:// without a user logs in as the current user, as ssh does', () => {
