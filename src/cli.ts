@@ -138,10 +138,8 @@ async function main(): Promise<void> {
   const { startServer } = await import('./server.js');
   logger = createLogger(process.env.LOG_LEVEL ?? 'info');
   const running = await startServer(config, { logger });
-  const names = config.hosts.map((h) => h.name);
-  logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
-  void logFirstReachability(running.source, logger);
-
+  // Before anything says we serve: a signal that arrives once a supervisor (or test) saw that line must
+  // find its handler, not the default action that kills the process mid-request.
   const shutdown = (signal: string) => {
     logger?.info({ signal }, `${signal}: finishing in-flight requests`);
     running.close().then(() => process.exit(0));
@@ -149,6 +147,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  const names = config.hosts.map((h) => h.name);
+  logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
+  void logFirstReachability(running.source, logger);
 }
 
 main().catch((err: unknown) => {

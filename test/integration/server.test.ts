@@ -67,6 +67,10 @@ async function serve(hosts: string[], extra: string[] = [], nodeArgs: string[] =
   const cli = runCli(['serve', ...hosts.flatMap((h) => ['--host', h]), '--port', String(port), ...extra], nodeArgs);
   const base = `http://127.0.0.1:${port}`;
   await waitFor('fleetgraph to start', () => said(cli, `at ${base}/graphql`), 20_000, cli.stderr, 50);
+  // Then its start-up probe of every host (one image list each), so that tests counting engine calls
+  // count only their own.
+  const names = hosts.map((h) => h.slice(0, h.indexOf('=')));
+  await waitFor('the start-up probe', () => names.every((n) => said(cli, `host \\"${n}\\" is up`) || said(cli, `host \\"${n}\\" is not answering`)), 20_000, cli.stderr, 20);
   return { cli, base };
 }
 
