@@ -6,7 +6,7 @@
  * asks a trivial query every 250 ms. Reported as checks (bench/checks.ts): RSS stays bounded, no healthy
  * host is ever reported failed, the misbehaving host only ever fails as itself, and the probe answers within
  * 100 ms plus the time its own engine call takes (measured beside it) throughout.
- * Loopback and unix sockets only; every loop stops by itself.
+ * Loopback and unix sockets only; every loop stops by itself. BENCH_NODE_ARGS (e.g. "--cpu-prof") goes to the gateway's node.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${port}/graphql`;
     const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
     const hosts = [...engines.map((e) => `${e.name}=${e.endpoint}`), `odd=${odd.endpoint}`];
-    server = spawnGroup(process.execPath, [cli, 'serve', ...hosts.flatMap((h) => ['--host', h]), '--port', String(port), '--host-timeout', String(HOST_TIMEOUT_MS)], {
+    server = spawnGroup(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), cli, 'serve', ...hosts.flatMap((h) => ['--host', h]), '--port', String(port), '--host-timeout', String(HOST_TIMEOUT_MS)], {
       ...process.env,
       NODE_ENV: 'production',
     });
