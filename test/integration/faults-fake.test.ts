@@ -12,7 +12,9 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { HUGE_BYTES, SECRET_ADDRESS, SECRET_SOCKET, startFakeEngine, type Behaviour, type FakeEngine } from '../helpers/fake-engine.js';
 import { QUERY, type Answer } from '../helpers/status-query.js';
 
-const HOST_TIMEOUT_MS = 800;
+// Long enough for the healthy fake engine (served by this same process) to answer while the process reads a
+// faulty host's 8 MiB body on a loaded machine; the faults that must time out still cost one deadline.
+const HOST_TIMEOUT_MS = 2000;
 /** Generous: a loaded 2-core machine must not flake, and it is still far below a drip's "forever". */
 const MARGIN_MS = 1500;
 const MAX_RESPONSE_BYTES = 64 * 1024;
