@@ -76,7 +76,8 @@ function program(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     // Errors are printed by main, as one line (commander would add a second line for a suggestion).
-    .configureOutput({ outputError: () => {} });
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', '\nWith no command, fleetgraph serves (fleetgraph serve --help lists its options).');
 
   serveOptions(hostOptions(root.command('serve', { isDefault: true }).description('serve the GraphQL API (the default command)')))
     .allowExcessArguments(true)
@@ -129,7 +130,7 @@ function program(): Command {
       const result = await withFleet(cmd, (n) => `listing images on ${n} host(s)`, (fleet) => runOperation(fleet.app, IMAGES_QUERY, { filter }));
       process.stderr.write(errorLines(result));
       const nodes = ((result.data?.images as { nodes?: ImageNode[] } | undefined)?.nodes ?? []) as ImageNode[];
-      await finish(opts.format === 'json' ? imagesJson(nodes) : imagesTable(nodes), result.errors?.length ? 1 : 0);
+      await finish(opts.format === 'json' ? imagesJson(nodes) : imagesTable(nodes, filter.reference), result.errors?.length ? 1 : 0);
     });
   return root;
 }

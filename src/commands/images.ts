@@ -1,4 +1,5 @@
 import { ConfigError } from '../config.js';
+import { compilePattern, referenceMatches } from '../inventory/reference.js';
 import { humanDuration, humanSize, table } from './format.js';
 
 /**
@@ -81,11 +82,23 @@ export function imageRows(node: ImageNode): Array<{ repository: string; tag: str
 /** The short ID `docker images` shows: 12 hex digits without "sha256:". */
 export const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-export function imagesTable(nodes: readonly ImageNode[], now = Date.now()): string {
+/**
+ * With reference filters the engine lists an image under the references that matched only (its other tags
+ * are left out of RepoTags), so `docker images --filter reference=fleet/*` shows no row for the image's
+ * `registry.local:5000/fleet/tools:1`. The API returns whole summaries; the table trims them as the engine does.
+ */
+function matchingRefs(node: ImageNode, references: readonly string[]): ImageNode {
+  if (references.length === 0) return node;
+  const patterns = references.map((r) => compilePattern(r));
+  const keep = (ref: string) => patterns.some((p) => referenceMatches(p, [ref]));
+  return { ...node, repoTags: node.repoTags.filter(keep), repoDigests: node.repoDigests.filter(keep) };
+}
+
+export function imagesTable(nodes: readonly ImageNode[], references: readonly string[] = [], now = Date.now()): string {
   return table(
     ['HOST', 'REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
     nodes.flatMap((n) =>
-      imageRows(n).map((r) => [n.host.name, r.repository, r.tag, shortId(n.id), `${humanDuration(now - n.created * 1000)} ago`, humanSize(n.size)]),
+      imageRows(matchingRefs(n, references)).map((r) => [n.host.name, r.repository, r.tag, shortId(n.id), `${humanDuration(now - n.created * 1000)} ago`, humanSize(n.size)]),
     ),
   );
 }
