@@ -177,6 +177,12 @@ describe('fleetgraph query', () => {
     }
   });
 
+  it('runs with tokens configured: they guard the HTTP API, not whoever runs the CLI with the configuration', async () => {
+    const run = await cli(['query', '{ hosts { name } }', ...hostArgs()], { env: { FLEETGRAPH_AUTH_TOKENS: 'Zq9XwV7kLp3MnB5tYc2R hosts=alpha' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ data: { hosts: fleetEngines().map((e) => ({ name: e.name })) } });
+  });
+
   it('an invalid operation: its errors, exit code 1; bad --variables: exit code 2', async () => {
     const bad = await cli(['query', '{ images { nope } }', ...hostArgs()]);
     expect(bad.code).toBe(1);
