@@ -223,7 +223,10 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     if (seen.has(spec.name)) fail(`host "${spec.name}"`, 'duplicate host name');
     seen.add(spec.name);
   }
-  const hosts = specs.map((s) => resolveHost(s, byName.get(s.name), base, env, hostTimeoutMs));
+  // A context's TLS is its own stored material only, as for the docker CLI: not DOCKER_CERT_PATH/DOCKER_TLS_VERIFY.
+  const contextEnv = { ...env, DOCKER_CERT_PATH: undefined, DOCKER_TLS_VERIFY: undefined };
+  const fromContext = new Set(contextHosts.map((h) => h.name));
+  const hosts = specs.map((s) => resolveHost(s, byName.get(s.name), base, fromContext.has(s.name) ? contextEnv : env, hostTimeoutMs));
 
   const sourced: SourcedToken[] = (file?.tokens ?? []).map((t, i) => ({ ...t, where: `config file ${input.configFile} tokens[${i}]` }));
   if (input.authTokenFile) {

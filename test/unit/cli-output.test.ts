@@ -120,7 +120,8 @@ describe('--docker-contexts', () => {
     context('b-unix', { Endpoints: { docker: { Host: 'unix:///b.sock', SkipTLSVerify: false } } });
     context('a-tcp', { Endpoints: { docker: { Host: 'tcp://127.0.0.1:2375', SkipTLSVerify: true } } });
     context('k8s-only', { Endpoints: { kubernetes: { Host: 'https://k' } } });
-    const config = loadConfig({ dockerContexts: true }, { DOCKER_CONFIG: dir });
+    // DOCKER_CERT_PATH and DOCKER_TLS_VERIFY are for DOCKER_HOST; the docker CLI does not apply them to contexts
+    const config = loadConfig({ dockerContexts: true }, { DOCKER_CONFIG: dir, DOCKER_CERT_PATH: join(dir, 'nowhere'), DOCKER_TLS_VERIFY: '1' });
     expect(config.hosts.map((h) => [h.name, h.endpoint, h.tls?.verify])).toEqual([
       ['a-tcp', 'tcp://127.0.0.1:2375', false],
       ['b-unix', 'unix:///b.sock', undefined],
