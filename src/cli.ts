@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /** Module: the command line (commander), the only place that reads process.argv and exits. */
 import { Command, CommanderError } from 'commander';
-import { printSchema } from 'graphql';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
-import { logFirstReachability } from './startup-probe.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 import { packageVersion } from './version.js';
-import { errorLines, openFleet, runOperation, type Fleet } from './commands/fleet.js';
+import type { Fleet } from './commands/fleet.js';
+import { errorLines } from './commands/fleet-errors.js';
 import { checkHosts, hostsTable } from './commands/hosts.js';
 import { IMAGES_QUERY, imageFilter, imagesJson, imagesTable, type ImageNode } from './commands/images.js';
 import { configInput, hostOptions, serveOptions, withDockerContextsValue } from './commands/options.js';
@@ -26,7 +25,12 @@ function finish(text: string, code: number): Promise<never> {
   return new Promise<never>(() => process.stdout.write(text, () => process.exit(code)));
 }
 
-function load(cmd: Command): Config {
+/**
+ * The configuration the command's flags name. Modules beyond the parser (config and its SSH/YAML readers,
+ * the logger, the schema) are imported by the commands that need them, so --help and --version stay quick.
+ */
+async function load(cmd: Command): Promise<Config> {
+  const { ConfigError, loadConfig } = await import('./config.js');
   try {
     return loadConfig(configInput(cmd));
   } catch (err) {
@@ -37,7 +41,9 @@ function load(cmd: Command): Config {
 
 /** The hosts opened for one command, and a progress line on a terminal while it waits for them. */
 async function withFleet<T>(cmd: Command, what: (n: number) => string, work: (fleet: Fleet, progress: ReturnType<typeof startProgress>) => Promise<T>): Promise<T> {
-  const fleet = openFleet(load(cmd));
+  const config = await load(cmd);
+  const { openFleet } = await import('./commands/fleet.js');
+  const fleet = openFleet(config);
   const progress = startProgress(process.stderr, what(fleet.source.hostNames().length));
   try {
     return await work(fleet, progress);
@@ -50,8 +56,10 @@ async function withFleet<T>(cmd: Command, what: (n: number) => string, work: (fl
 /** `fleetgraph serve` (also with no command): listen until SIGTERM/SIGINT. */
 async function serve(cmd: Command): Promise<void> {
   if (cmd.args.length > 0) fail(`unknown command "${oneLine(cmd.args[0]!)}" (see fleetgraph --help)`);
-  const config = load(cmd);
+  const config = await load(cmd);
   const { startServer } = await import('./server.js');
+  const { createLogger } = await import('./logger.js');
+  const { logFirstReachability } = await import('./startup-probe.js');
   const logger: Logger = createLogger(process.env.LOG_LEVEL ?? 'info');
   loggerForRejections = logger;
   const running = await startServer(config, { logger });
@@ -87,7 +95,7 @@ function program(): Command {
     .command('schema')
     .description('print the GraphQL schema (SDL)')
     .action(async () => {
-      const { schema } = await import('./schema/index.js');
+      const [{ schema }, { printSchema }] = await Promise.all([import('./schema/index.js'), import('graphql')]);
       await finish(`${printSchema(schema)}\n`, 0);
     });
 
@@ -109,7 +117,7 @@ function program(): Command {
       } catch (err) {
         fail((err as Error).message);
       }
-      const result = await withFleet(cmd, (n) => `asking ${n} host(s)`, (fleet) => runOperation(fleet.app, query, variables));
+      const result = await withFleet(cmd, (n) => `asking ${n} host(s)`, (fleet) => fleet.run(query, variables));
       const failed = (result.errors?.length ?? 0) > 0;
       if (opts.format === 'json') await finish(`${JSON.stringify(result, null, 2)}\n`, failed ? 1 : 0);
       process.stderr.write(errorLines(result));
@@ -127,7 +135,7 @@ function program(): Command {
       } catch (err) {
         fail((err as Error).message);
       }
-      const result = await withFleet(cmd, (n) => `listing images on ${n} host(s)`, (fleet) => runOperation(fleet.app, IMAGES_QUERY, { filter }));
+      const result = await withFleet(cmd, (n) => `listing images on ${n} host(s)`, (fleet) => fleet.run(IMAGES_QUERY, { filter }));
       process.stderr.write(errorLines(result));
       const nodes = ((result.data?.images as { nodes?: ImageNode[] } | undefined)?.nodes ?? []) as ImageNode[];
       await finish(opts.format === 'json' ? imagesJson(nodes) : imagesTable(nodes, filter.reference), result.errors?.length ? 1 : 0);

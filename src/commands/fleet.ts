@@ -2,6 +2,7 @@ import { createApp, type App } from '../app.js';
 import type { Config } from '../config.js';
 import { HostRegistry } from '../docker/hosts.js';
 import { EngineSource } from '../docker/source.js';
+import type { GraphQLResult } from './fleet-errors.js';
 
 /**
  * Module: the configured hosts opened in-process for one CLI command: the same host clients, source and
@@ -11,6 +12,8 @@ import { EngineSource } from '../docker/source.js';
 export interface Fleet {
   source: EngineSource;
   app: App;
+  /** One operation through app.fetch, as a client's POST /graphql would run it. */
+  run(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
   close(): void;
 }
 
@@ -18,25 +21,14 @@ export function openFleet(config: Config): Fleet {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes });
   const source = new EngineSource(registry);
   const app = createApp({ source, config: { ...config, tokens: [] } });
-  return { source, app, close: () => registry.close() };
+  return { source, app, run: (query, variables) => runOperation(app, query, variables), close: () => registry.close() };
 }
 
-export interface GraphQLResult {
-  data?: Record<string, unknown> | null;
-  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
-}
-
-/** One operation through app.fetch, as a client's POST /graphql would run it. */
-export async function runOperation(app: App, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {
+async function runOperation(app: App, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {
   const res = await app.fetch('http://fleetgraph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
     body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
   });
   return (await res.json()) as GraphQLResult;
-}
-
-/** Each error on one line for stderr: `host "a": … [HOST_TIMEOUT]`. */
-export function errorLines(result: GraphQLResult): string {
-  return (result.errors ?? []).map((e) => `fleetgraph: ${e.message}${typeof e.extensions?.code === 'string' ? ` [${e.extensions.code}]` : ''}\n`).join('');
 }

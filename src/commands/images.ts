@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { UsageError } from './usage-error.js';
 import { compilePattern, referenceMatches } from '../inventory/reference.js';
 import { humanDuration, humanSize, table } from './format.js';
 
@@ -41,7 +41,7 @@ export function imageFilter(entries: readonly string[]): ImageFilter {
     const key = eq < 0 ? entry : entry.slice(0, eq);
     const value = eq < 0 ? '' : entry.slice(eq + 1);
     const bad = (why: string): never => {
-      throw new ConfigError(`--filter "${entry}": ${why}`);
+      throw new UsageError(`--filter "${entry}": ${why}`);
     };
     if (!(FILTER_KEYS as readonly string[]).includes(key)) bad(`unknown filter "${key}" (${FILTER_KEYS.join(', ')})`);
     if (eq < 0 || value === '') bad(`expected ${key}=value`);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { UsageError } from './usage-error.js';
 import { humanSize, table } from './format.js';
 
 /**
@@ -14,9 +14,9 @@ export function parseVariables(text: string | undefined): Record<string, unknown
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ConfigError('--variables: not valid JSON (e.g. \'{"first": 5}\')');
+    throw new UsageError('--variables: not valid JSON (e.g. \'{"first": 5}\')');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError('--variables: expected a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--variables: expected a JSON object');
   return value as Record<string, unknown>;
 }
 

@@ -7,7 +7,8 @@ import { humanDuration, humanSize, table } from '../../src/commands/format.js';
 import { imageFilter, imageRows, imagesTable, type ImageNode } from '../../src/commands/images.js';
 import { withDockerContextsValue } from '../../src/commands/options.js';
 import { dataTables, parseVariables } from '../../src/commands/query.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { UsageError } from '../../src/commands/usage-error.js';
 
 /** The CLI's pure parts: docker's words for sizes and ages, filters, rows, and the contexts flag. */
 
@@ -54,7 +55,7 @@ describe('images', () => {
       since: 'b:2',
     });
     expect(imageFilter(['dangling=0'])).toEqual({ dangling: false });
-    expect(() => imageFilter(['until=1h'])).toThrow(ConfigError);
+    expect(() => imageFilter(['until=1h'])).toThrow(UsageError);
     expect(() => imageFilter(['label'])).toThrow(/--filter "label": expected label=value/);
     expect(() => imageFilter(['before=a', 'before=b'])).toThrow(/before is given twice/);
   });
