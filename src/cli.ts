@@ -63,17 +63,17 @@ async function serve(cmd: Command): Promise<void> {
   const logger: Logger = createLogger(process.env.LOG_LEVEL ?? 'info');
   loggerForRejections = logger;
   const running = await startServer(config, { logger });
-  const names = config.hosts.map((h) => h.name);
-  logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
-  void logFirstReachability(running.source, logger);
-
   const shutdown = (signal: string) => {
     logger.info({ signal }, `${signal}: finishing in-flight requests`);
     running.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 15_000).unref();
   };
+  // Before the line that says we serve: a supervisor that signals as soon as it reads it gets a graceful stop.
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  const names = config.hosts.map((h) => h.name);
+  logger.info({ hosts: names, url: running.url }, `serving ${names.length} host(s) (${names.join(', ')}) at ${running.url}`);
+  void logFirstReachability(running.source, logger);
 }
 
 function program(): Command {
