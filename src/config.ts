@@ -3,6 +3,7 @@ import { resolve as resolvePath, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { check, ConfigError, fail, fileHostSchema, firstIssue, parseHostSpec, resolveHost, whole, type FileHost, type HostConfig } from './config-hosts.js';
+import { readDockerContexts, type DockerContextsSetting } from './docker-contexts.js';
 import { checkTokens, parseTokenEnv, parseTokenFile, tokenSchema, type AuthToken, type SourcedToken } from './config-tokens.js';
 
 export { ConfigError, parseHostSpec, parseTokenEnv, parseTokenFile };
@@ -33,6 +34,7 @@ export const settingsSchema = z
     port: whole(0, 65535).optional(),
     corsOrigins: z.array(z.string().url('is not an origin URL (e.g. https://app.example)')).optional(),
     tokens: z.array(tokenSchema).optional(),
+    dockerContexts: z.custom<DockerContextsSetting>((v) => v === true || v === false || v === 'all', 'expected true, false or "all"').optional(),
     limits: z
       .object({
         maxDepth: whole(1, 1000),
@@ -57,6 +59,7 @@ const FLAG_NAMES: Record<string, string> = {
   hostTimeoutMs: '--host-timeout',
   maxImages: '--max-images',
   corsOrigins: '--cors-origin',
+  dockerContexts: '--docker-contexts',
   'limits.maxDepth': '--max-depth',
   'limits.maxAliases': '--max-aliases',
   'limits.maxTokens': '--max-tokens',
@@ -139,6 +142,8 @@ export interface ConfigInput {
   introspection?: boolean;
   corsOrigins?: string[];
   limits?: Partial<Record<keyof QueryLimits, number | string>>;
+  /** Also the docker CLI's contexts as hosts: true, or 'all' to include `default` (validated like the file's key). */
+  dockerContexts?: boolean | string;
 }
 
 function readConfigFile(path: string): Settings {
@@ -183,6 +188,7 @@ function fromFlags(input: ConfigInput): Settings {
     hostTimeoutMs: input.hostTimeoutMs,
     maxImages: input.maxImages,
     corsOrigins: input.corsOrigins,
+    dockerContexts: input.dockerContexts,
     limits: input.limits && defined(input.limits),
   };
   return validate(defined(raw), 'flags');
@@ -198,7 +204,10 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
   const base = input.configFile ? dirname(resolvePath(input.configFile)) : process.cwd();
   const hostTimeoutMs = flags.hostTimeoutMs ?? file?.hostTimeoutMs ?? DEFAULTS.hostTimeoutMs;
   const fileHosts: FileHost[] = file?.hosts ?? [];
-  const byName = new Map(fileHosts.map((h) => [h.name, h]));
+  const dockerContexts = flags.dockerContexts ?? file?.dockerContexts ?? false;
+  // The docker CLI's contexts are added to the hosts the other sources name (a name in both is a duplicate).
+  const contextHosts = dockerContexts ? readDockerContexts(dockerContexts, env) : [];
+  const byName = new Map([...fileHosts, ...contextHosts].map((h) => [h.name, h]));
 
   // The first source that names any host wins: CLI, then env, then the file, then DOCKER_HOST.
   let specs: Array<{ name: string; endpoint: string }>;
@@ -207,14 +216,20 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     specs = env.FLEETGRAPH_HOSTS.split(',').map((s) => s.trim()).filter(Boolean).map((h) => parseHostSpec(h, 'FLEETGRAPH_HOSTS entry'));
     if (specs.length === 0) fail('FLEETGRAPH_HOSTS', 'names no host (name=endpoint,name=endpoint; unset it to use the other sources)');
   } else if (fileHosts.length) specs = fileHosts;
+  else if (dockerContexts) specs = [];
   else specs = [{ name: 'local', endpoint: env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock' }];
+  specs = [...specs, ...contextHosts];
+  if (specs.length === 0) fail('--docker-contexts', 'the docker CLI has no contexts besides default (docker context create …, or --docker-contexts=all)');
 
   const seen = new Set<string>();
   for (const spec of specs) {
     if (seen.has(spec.name)) fail(`host "${spec.name}"`, 'duplicate host name');
     seen.add(spec.name);
   }
-  const hosts = specs.map((s) => resolveHost(s, byName.get(s.name), base, env, hostTimeoutMs));
+  // A context's TLS is its own stored material only, as for the docker CLI: not DOCKER_CERT_PATH/DOCKER_TLS_VERIFY.
+  const contextEnv = { ...env, DOCKER_CERT_PATH: undefined, DOCKER_TLS_VERIFY: undefined };
+  const fromContext = new Set(contextHosts.map((h) => h.name));
+  const hosts = specs.map((s) => resolveHost(s, byName.get(s.name), base, fromContext.has(s.name) ? contextEnv : env, hostTimeoutMs));
 
   const sourced: SourcedToken[] = (file?.tokens ?? []).map((t, i) => ({ ...t, where: `config file ${input.configFile} tokens[${i}]` }));
   if (input.authTokenFile) {

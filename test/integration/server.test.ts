@@ -217,6 +217,18 @@ describe('flags', () => {
     const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string; limit?: string } }> };
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'maxDepth' });
   });
+
+  it('--max-answer-bytes caps the answer: past it RESPONSE_TOO_LARGE and no data; a bad value exits 2', async () => {
+    const { base } = await serve([`up=${up.endpoint}`], ['--max-answer-bytes', '200']);
+    const ask = async (query: string) => (await (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
+    expect((await ask('{ hosts { name } }')).errors).toBeUndefined();
+    const big = await ask('{ images { nodes { id parentId repoTags repoDigests created size labels { key value } } } }');
+    expect(big.data ?? null).toBeNull();
+    expect(big.errors?.map((e) => e.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+    const bad = runCli(['serve', '--host', `up=${up.endpoint}`, '--max-answer-bytes', '0']);
+    expect((await within('exit', bad.exited, 20_000, bad.stderr)).code).toBe(2);
+    expect(bad.stderr()).toContain('maxAnswerBytes');
+  });
 });
 
 describe('graceful shutdown', () => {
