@@ -10,7 +10,7 @@ import type { ContainerRecord, HostImage, ImageRecord } from '../docker/normaliz
 import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
 import { orPartial, pathOf } from './partial.js';
 
-/** The hosts a list covers: all visible ones by default; unknown (or hidden) names are an error naming them. */
+/** The hosts a list covers, among ctx.visibleHosts (HostVisibility decided those): all by default; unknown (or hidden) names are an error naming them. */
 export function chooseHosts(ctx: Context, names: readonly string[] | null | undefined, argument = 'hosts'): string[] {
   if (names === null || names === undefined) return [...ctx.visibleHosts];
   const unknown = [...new Set(names.filter((n) => !ctx.visibleHosts.includes(n)))];
