@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ContainerRecord, EngineVersion, ImageRecord } from './normalize.js';
+import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
 import type { InventorySource } from './source.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../docker/normalize.js';
+import type { ContainerRecord } from '../inventory/types.js';
 import type { Context } from '../context.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { FieldCost } from '../query-cost.js';

@@ -5,8 +5,9 @@
  */
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import { badInput, HostError } from '../docker/errors.js';
-import type { ContainerRecord, HostImage, ImageRecord } from '../docker/normalize.js';
+import { HostError } from '../docker/errors.js';
+import { badInput } from '../inventory/errors.js';
+import type { ContainerRecord, HostImage, ImageRecord } from '../inventory/types.js';
 import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
 import { orPartial, pathOf } from './partial.js';
 

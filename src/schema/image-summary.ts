@@ -1,12 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
 import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
-import { badInput } from '../docker/errors.js';
+import { badInput } from '../inventory/errors.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { chooseHosts, listImages, loadPerHost } from './host-selection.js';

@@ -1,4 +1,4 @@
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from '../inventory/types.js';
 import { builder } from './builder.js';
 
 /**

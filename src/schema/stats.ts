@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { totals, uniqueTotals } from '../inventory/groups.js';
 import type { FieldCost } from '../query-cost.js';
