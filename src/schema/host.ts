@@ -82,10 +82,7 @@ HostType.implement({
       nullable: true,
       description:
         "The Engine API version fleetgraph speaks with this host: the lower of the engine's highest and fleetgraph's (as the docker CLI negotiates). Null until the host has answered.",
-      resolve: async (h, _a, ctx) => {
-        await hostImages(ctx, h.name);
-        return ctx.deps.source.negotiatedApiVersion(h.name) ?? null;
-      },
+      resolve: (h, _a, ctx) => ctx.loaders.apiVersion.load(h.name),
     }),
     imageCount: t.int({
       nullable: true,
