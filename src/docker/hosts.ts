@@ -50,6 +50,7 @@ export interface EngineResponse {
   apiVersion: string | undefined;
 }
 
+/** One host's per-host object (see the module comment); HostRegistry makes one per configured host. */
 export class EngineClient {
   readonly docker: Docker;
   /** Set only by getJson, from the answers' return values (see negotiateApiVersion). */

@@ -65,7 +65,7 @@ const ImageGroupConnection = builder.connectionObject(
     name: 'ImageGroupConnection',
     description: 'A page of image groups.',
     fields: (t) => ({
-      totalCount: t.int({ description: 'How many groups match, across all pages.', resolve: (p) => (p as unknown as { totalCount: number }).totalCount }),
+      totalCount: t.int({ description: 'How many groups match, across all pages.', resolve: (p) => p.totalCount }),
     }),
   },
   { name: 'ImageGroupEdge' },

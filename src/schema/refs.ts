@@ -20,7 +20,7 @@ export const ImageSummaryConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many summaries match the query on the hosts that answered, across all pages.',
-        resolve: (parent) => (parent as unknown as { totalCount: number }).totalCount,
+        resolve: (parent) => parent.totalCount,
       }),
     }),
   },
