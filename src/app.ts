@@ -4,7 +4,8 @@ import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { useCachedGraphiQL } from './graphiql-page.js';
 import { schema } from './schema/index.js';
-import { requestScopes, securityPlugins } from './security.js';
+import { securityPlugins } from './security.js';
+import { HostVisibility } from './visibility.js';
 
 /**
  * Appends the per-host partial errors collected during execution to the result, and gives variable
@@ -35,13 +36,12 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
 
 /** The GraphQL app, without listening: the server wraps it, tests call app.fetch. */
 export function createApp(deps: AppDeps): App {
+  const visibility = deps.visibility ?? new HostVisibility(deps.config.tokens, deps.source.hostNames());
   return createYoga<Record<string, never>, Context>({
     schema,
-    // A scoped token's hosts are the only hosts that exist for its requests.
-    context: ({ request }) => {
-      const scope = requestScopes.get(request);
-      return createContext(deps, scope ? deps.source.hostNames().filter((h) => scope.includes(h)) : deps.source.hostNames());
-    },
+    // Which hosts exist for this request is decided here, once (a request without a valid token never
+    // gets this far when tokens are configured: useBearerAuth answers 401).
+    context: ({ request }) => createContext(deps, visibility.visibleHosts(request.headers.get('authorization')) ?? []),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: deps.logger
@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): App {
       : false,
     plugins: [
       ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),
-      ...securityPlugins(deps.config),
+      ...securityPlugins(deps.config, visibility.tokens),
       usePartialErrors(),
     ],
   });

@@ -5,6 +5,7 @@ import { hostGraphQLError, type HostError } from './docker/errors.js';
 import { createLoaders, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
 import { RequestFilters } from './inventory/filter-cache.js';
+import type { HostVisibility } from './visibility.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
@@ -12,6 +13,8 @@ export interface AppDeps {
   config: Config;
   /** Where yoga reports unexpected (masked) errors; none in tests. */
   logger?: Logger;
+  /** Who sees which hosts; the server passes the one it also asks for /readyz. Default: built from config.tokens. */
+  visibility?: HostVisibility;
 }
 
 /**
@@ -37,7 +40,7 @@ export class PartialErrors {
 export interface Context {
   deps: AppDeps;
   loaders: Loaders;
-  /** Hosts this request may see (all, or a token's scope). Other hosts do not exist for it. */
+  /** Hosts this request may see (all, or a token's scope), from HostVisibility. Other hosts do not exist for it. */
   visibleHosts: readonly string[];
   partialErrors: PartialErrors;
   /** Filters compiled and evaluated once per request (see RequestFilters). */

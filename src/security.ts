@@ -48,9 +48,6 @@ function jsonError(status: number, code: string, message: string, headers: Recor
   });
 }
 
-/** Which hosts each authenticated request may see; read by the context factory. */
-export const requestScopes = new WeakMap<Request, readonly string[] | undefined>();
-
 /**
  * 401 without a valid bearer token (when tokens are configured); the GraphiQL page itself holds no
  * data and still loads, so a person can paste the token into its headers editor.
@@ -60,12 +57,9 @@ export function useBearerAuth(checker: TokenChecker, graphiql: boolean): Plugin 
     onRequest({ request, endResponse }) {
       if (!checker.enabled) return;
       if (graphiql && isGraphiQLPage(request)) return;
-      const token = checker.check(request.headers.get('authorization'));
-      if (!token) {
+      // Only whether a token is valid; which hosts it may see is HostVisibility's to say (visibility.ts).
+      if (!checker.check(request.headers.get('authorization')))
         endResponse(jsonError(401, 'UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer realm="fleetgraph"' }));
-        return;
-      }
-      requestScopes.set(request, token.hosts);
     },
   };
 }
@@ -96,11 +90,12 @@ function coded(limit: string): GraphQLArmorCallbackConfiguration {
   };
 }
 
-export function securityPlugins(config: Config): Plugin[] {
+/** `tokens`: the app's one checker (HostVisibility's). */
+export function securityPlugins(config: Config, tokens: TokenChecker): Plugin[] {
   const { limits } = config;
   return [
     useBodyLimit(limits.maxBodyBytes),
-    useBearerAuth(new TokenChecker(config.tokens), config.graphiql),
+    useBearerAuth(tokens, config.graphiql),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
     ...(config.introspection ? [] : [useDisableIntrospection() as Plugin]),
     EnvelopArmorPlugin({

@@ -1,3 +1,7 @@
+/**
+ * Module: the only file that listens: node:http around the yoga app, plus /healthz and /readyz, and a
+ * graceful close that lets in-flight requests finish.
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
@@ -6,12 +10,9 @@ import type { Logger } from './logger.js';
 import { HostRegistry } from './docker/hosts.js';
 import { EngineSource, type InventorySource } from './docker/source.js';
 import { HostError } from './docker/errors.js';
-import { TokenChecker } from './security.js';
+import { HostVisibility } from './visibility.js';
 
-/**
- * The only file that listens: node:http around the yoga app, plus /healthz and /readyz, and a
- * graceful close that lets in-flight requests finish.
- */
+/** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
   url: string;
   port: number;
@@ -31,17 +32,14 @@ const READY_WAIT_MS = 2000;
 async function readiness(source: InventorySource, visible: readonly string[] | undefined) {
   if (visible === undefined) return { ready: true };
   const hosts = await Promise.all(
-    source
-      .hostNames()
-      .filter((name) => visible.includes(name))
-      .map(async (name) => {
-        const probe = source.version(name).then(
-          () => 'UP',
-          (err: unknown) => (err instanceof HostError ? err.code.replace(/^HOST_/, '') : 'ERROR'),
-        );
-        const late = new Promise<string>((resolve) => setTimeout(resolve, READY_WAIT_MS, 'TIMEOUT').unref());
-        return { name, status: await Promise.race([probe, late]) };
-      }),
+    visible.map(async (name) => {
+      const probe = source.version(name).then(
+        () => 'UP',
+        (err: unknown) => (err instanceof HostError ? err.code.replace(/^HOST_/, '') : 'ERROR'),
+      );
+      const late = new Promise<string>((resolve) => setTimeout(resolve, READY_WAIT_MS, 'TIMEOUT').unref());
+      return { name, status: await Promise.race([probe, late]) };
+    }),
   );
   return { ready: true, hostCount: hosts.length, hostsUp: hosts.filter((h) => h.status === 'UP').length, hosts };
 }
@@ -49,8 +47,8 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
 export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions, ...(options.logger ? { logger: options.logger } : {}) });
   const source = new EngineSource(registry);
-  const app = createApp({ source, config, ...(options.logger ? { logger: options.logger } : {}) });
-  const tokens = new TokenChecker(config.tokens);
+  const visibility = new HostVisibility(config.tokens, source.hostNames());
+  const app = createApp({ source, config, visibility, ...(options.logger ? { logger: options.logger } : {}) });
 
   let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
@@ -66,10 +64,7 @@ export async function startServer(config: Config, options: { registryOptions?: {
       return;
     }
     if (path === '/readyz') {
-      // Without tokens every host is visible; with them, the presented token decides.
-      const token = tokens.enabled ? tokens.check(req.headers.authorization ?? null) : undefined;
-      const visible = !tokens.enabled ? source.hostNames() : token ? (token.hosts ?? source.hostNames()) : undefined;
-      readiness(source, visible).then(
+      readiness(source, visibility.visibleHosts(req.headers.authorization)).then(
         (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
         () => res.writeHead(503).end(),
       );

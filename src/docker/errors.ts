@@ -92,8 +92,3 @@ export function hostGraphQLError(error: HostError, path?: ReadonlyArray<string |
     extensions: { code: error.code, host: error.host },
   });
 }
-
-/** Errors about arguments: stable code, names the argument. */
-export function badInput(message: string, argument?: string, extra: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), ...extra } });
-}

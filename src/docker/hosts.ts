@@ -1,11 +1,21 @@
-import type http from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { inspect } from 'node:util';
-import Docker from 'dockerode';
+/**
+ * Module: HostRegistry, one EngineClient per host, created once at start-up and reused for every
+ * request (keep-alive agents, so a request costs no new connection). An EngineClient is the host's one
+ * per-host object: its dockerode client, its circuit breaker, the API version negotiated with it, and
+ * its calls in flight. Each client makes sure that:
+ *  - only GET requests ever reach an engine (the gateway is read-only; modem.ts guards it, below every caller);
+ *  - an engine's error text is never read into an error (it names sockets and addresses);
+ *  - every call has a real total deadline (connect + headers + body), not a socket idle timeout;
+ *  - bodies are capped and must be JSON;
+ *  - a connection reset (a stale keep-alive socket) is retried once, inside the same deadline;
+ *  - a host that keeps failing trips a circuit breaker and fails fast until it is probed again.
+ */
 import CircuitBreaker from 'opossum';
+import type Docker from 'dockerode';
 import type { HostConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { HostError } from './errors.js';
+import { createDocker, dialGet, modemAgent } from './modem.js';
 import { apiAtLeast } from './normalize.js';
 import { apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
 import { dockerOptions } from './transport.js';
@@ -14,15 +24,13 @@ import { dockerOptions } from './transport.js';
 export const MAX_API_VERSION = '1.51';
 
 /**
- * HostRegistry: one dockerode client per host, created once at start-up and reused for every request
- * (keep-alive agents, so a request costs no new connection). Each client is wrapped so that:
- *  - only GET requests ever reach an engine (the gateway is read-only; enforced here, below every caller);
- *  - an engine's error text is never read into an error (it names sockets and addresses);
- *  - every call has a real total deadline (connect + headers + body), not a socket idle timeout;
- *  - bodies are capped and must be JSON;
- *  - a connection reset (a stale keep-alive socket) is retried once, inside the same deadline;
- *  - a host that keeps failing trips a circuit breaker and fails fast until it is probed again.
+ * The one place the API version is negotiated: the lower of the engine's highest (its Api-Version
+ * header) and ours, as the docker CLI negotiates. Requests are then pinned to it (/v1.xx/…), so an
+ * engine newer than this code cannot change a response's shape under us.
  */
+export function negotiateApiVersion(engineVersion: string): string {
+  return apiAtLeast(engineVersion, MAX_API_VERSION) ? MAX_API_VERSION : engineVersion;
+}
 
 export interface RegistryOptions {
   maxResponseBytes: number;
@@ -36,22 +44,17 @@ export interface RegistryOptions {
   logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
-export class ReadOnlyViolation extends Error {
-  override name = 'ReadOnlyViolation';
-}
-
-type DialOptions = { method?: string; path?: string; [k: string]: unknown };
-type Dial = (options: DialOptions, callback: (err: unknown, data: unknown) => void) => void;
-
+/** One engine answer: its parsed body, and the engine's Api-Version header (its highest version), if sent. */
 export interface EngineResponse {
   body: unknown;
   apiVersion: string | undefined;
 }
 
+/** One host's per-host object (see the module comment); HostRegistry makes one per configured host. */
 export class EngineClient {
-  /** The engine's API version, learned from the Api-Version header of its last answer. */
-  apiVersion: string | undefined;
   readonly docker: Docker;
+  /** Set only by getJson, from the answers' return values (see negotiateApiVersion). */
+  private negotiated: string | undefined;
   private readonly breaker: CircuitBreaker<[string, Record<string, string>, number], EngineResponse>;
   /** Engine calls in flight (and answers kept for their reuse time), by path and query. */
   private readonly shared = new Map<string, Promise<EngineResponse>>();
@@ -62,8 +65,7 @@ export class EngineClient {
     readonly config: HostConfig,
     private readonly options: RegistryOptions,
   ) {
-    this.docker = new Docker(dockerOptions(config));
-    guardReadOnly(this.docker);
+    this.docker = createDocker(dockerOptions(config));
     const volume = options.breakerVolume ?? 4;
     this.breaker = new CircuitBreaker((path: string, query: Record<string, string>, reuseMs: number) => this.share(path, query, reuseMs), {
       timeout: false,
@@ -87,19 +89,9 @@ export class EngineClient {
     }
   }
 
-  /**
-   * The API version we speak with this engine: the lower of its highest and ours (as the docker CLI
-   * negotiates), learned from the Api-Version header of its first answer. Later requests are pinned to
-   * it (/v1.xx/…), so an engine newer than this code cannot change a response's shape under us.
-   */
-  negotiatedVersion: string | undefined;
-
-  private negotiate(engineVersion: string): void {
-    this.apiVersion = engineVersion;
-    const version = apiAtLeast(engineVersion, MAX_API_VERSION) ? MAX_API_VERSION : engineVersion;
-    if (version === this.negotiatedVersion) return;
-    this.negotiatedVersion = version;
-    (this.docker.modem as unknown as { version?: string }).version = `v${version}`;
+  /** The API version spoken with this engine (negotiateApiVersion), once it has answered; undefined before. */
+  get apiVersion(): string | undefined {
+    return this.negotiated;
   }
 
   get name(): string {
@@ -117,6 +109,7 @@ export class EngineClient {
    */
   async getJson(path: string, query: Record<string, string> = {}, reuseMs = 0): Promise<unknown> {
     const res = await this.breaker.fire(path, query, reuseMs);
+    if (res.apiVersion) this.negotiated = negotiateApiVersion(res.apiVersion);
     return res.body;
   }
 
@@ -184,92 +177,34 @@ export class EngineClient {
         finish(reason);
         controller.abort(reason);
       }, Math.max(1, deadline - Date.now()));
-      const dial = this.docker.modem.dial.bind(this.docker.modem) as Dial;
-      dial(
-        {
-          path: `${path}?`,
-          method: 'GET',
-          options: { ...query },
-          isStream: true,
-          abortSignal: controller.signal,
-          // Every status comes back as a stream: error bodies are read here, capped, and never quoted
-          // (daemons put socket paths and addresses in them).
-          statusCodes: ANY_STATUS,
-        },
-        (err, data) => {
-          const res = data as IncomingMessage | null;
-          if (settled) {
-            res?.destroy();
-            return;
-          }
-          if (err || !res) return finish(err ?? new HostError(this.name, 'HOST_BAD_RESPONSE', 'no response'));
-          let apiVersion: string | undefined;
-          try {
-            apiVersion = apiVersionHeader(this.name, res);
-          } catch (headerError) {
-            res.destroy();
-            return finish(headerError);
-          }
-          readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => {
-            if (apiVersion) this.negotiate(apiVersion);
-            finish(null, { body, apiVersion });
-          }, finish);
-        },
-      );
+      // Pinned to the negotiated version once there is one; the first call asks unversioned.
+      const pinned = this.negotiated ? `/v${this.negotiated}${path}` : path;
+      dialGet(this.docker, pinned, query, controller.signal, (err, res) => {
+        if (settled) {
+          res?.destroy();
+          return;
+        }
+        if (err || !res) return finish(err ?? new HostError(this.name, 'HOST_BAD_RESPONSE', 'no response'));
+        let apiVersion: string | undefined;
+        try {
+          apiVersion = apiVersionHeader(this.name, res);
+        } catch (headerError) {
+          res.destroy();
+          return finish(headerError);
+        }
+        // Error bodies are read there, capped, and never quoted (daemons put socket paths and addresses in them).
+        readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => finish(null, { body, apiVersion }), finish);
+      });
     });
   }
 
   close(): void {
     this.breaker.shutdown();
     this.shared.clear();
-    const agent = (this.docker.modem as unknown as { agent?: http.Agent }).agent;
-    agent?.destroy();
+    modemAgent(this.docker)?.destroy();
   }
 }
 
-
-const ANY_STATUS: Record<number, true> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, true]));
-
-function refusal(method: string, path: unknown): ReadOnlyViolation {
-  return new ReadOnlyViolation(`fleetgraph is read-only: refused ${method} ${String(path ?? '')}`);
-}
-
-type BuildRequest = (options: { method?: string; path?: string }, context: unknown, data: unknown, callback: (err: unknown, data: unknown) => void) => void;
-type GuardedAgent = http.Agent & { addRequest(req: http.ClientRequest, options: unknown): void };
-
-/**
- * Only GET leaves the process. Refused at every level a caller of this client could use (dockerode
- * methods and modem.dial, modem.buildRequest, an http.request over its agent), before a byte is sent.
- */
-function guardReadOnly(docker: Docker): void {
-  const modem = docker.modem as unknown as { dial: Dial; buildRequest: BuildRequest; agent?: GuardedAgent };
-  const dial = modem.dial.bind(modem);
-  modem.dial = (options, callback) => {
-    const method = String(options.method ?? 'GET').toUpperCase();
-    if (method !== 'GET') return callback(refusal(method, options.path), null);
-    dial(options, callback);
-  };
-  const buildRequest = modem.buildRequest.bind(modem);
-  modem.buildRequest = (options, context, data, callback) => {
-    const method = String(options.method ?? 'GET').toUpperCase();
-    if (method !== 'GET') return callback(refusal(method, options.path), null);
-    // docker-modem formats `util.inspect(options, { showHidden: true, depth: null })` for its debug log on
-    // every call, even with debug off: with the keep-alive agent (and its sockets) inside, that walk was
-    // most of the gateway's CPU under many small queries. Inspecting these options now prints one line.
-    Object.defineProperty(options, inspect.custom, { value: () => `${method} ${String(options.path ?? '')}`, enumerable: false });
-    buildRequest(options, context, data, callback);
-  };
-  const agent = modem.agent;
-  if (agent) {
-    const addRequest = agent.addRequest.bind(agent);
-    agent.addRequest = (req, options) => {
-      const method = String(req.method ?? 'GET').toUpperCase();
-      // As the agent itself reports a failed connection: the request errors without ever getting a socket.
-      if (method !== 'GET') return (req as unknown as { onSocket(s: null, err: Error): void }).onSocket(null, refusal(method, req.path));
-      addRequest(req, options);
-    };
-  }
-}
 
 export class HostRegistry {
   private readonly clients = new Map<string, EngineClient>();

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ContainerRecord, EngineVersion, ImageRecord } from './normalize.js';
+import { HostError } from './errors.js';
+import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
 import type { InventorySource } from './source.js';
 
 /**
@@ -14,6 +15,12 @@ export interface Loaders {
   containers: DataLoader<string, ContainerRecord[]>;
   version: DataLoader<string, EngineVersion>;
   sharedSizes: DataLoader<string, Map<string, number | null>>;
+  /**
+   * The API version spoken with each host (hosts.ts negotiateApiVersion), null before it has answered.
+   * A host's version is learned from its answers, so this waits for its image list (one per request
+   * anyway) to settle first; a host that fails still has the version of its last answer.
+   */
+  apiVersion: DataLoader<string, string | null>;
   /**
    * Keyed by `host + "\n" + image ID`: full-precision creation times (null: the image is gone), one
    * batch per host. Absent when the source cannot tell them (see InventorySource.imageCreatedNanos).
@@ -51,11 +58,20 @@ function createdNanosLoader(lookup: (host: string, ids: readonly string[]) => Pr
 
 export function createLoaders(source: InventorySource): Loaders {
   const lookup = source.imageCreatedNanos?.bind(source);
+  const images = perHost((h) => source.images(h));
+  const answered = (host: string) =>
+    images.load(host).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof HostError)) throw err;
+      },
+    );
   return {
     ...(lookup ? { createdNanos: createdNanosLoader(lookup) } : {}),
-    images: perHost((h) => source.images(h)),
+    images,
     containers: perHost((h) => source.containers(h)),
     version: perHost((h) => source.version(h)),
     sharedSizes: perHost((h) => source.sharedSizes(h)),
+    apiVersion: perHost((h) => answered(h).then(() => source.negotiatedApiVersion(h) ?? null)),
   };
 }

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
+
+// The shapes below are the domain's (src/inventory/types.ts); re-exported for the modules that took them from here.
+export type { ContainerRecord, EngineVersion, HostImage, ImageRecord } from '../inventory/types.js';
 
 /**
  * Engine API JSON -> our backing shapes. Engines disagree on details (Docker before API 1.43 reports
@@ -36,27 +40,6 @@ const engineImageSchema = z
     Containers: count().nullish(),
   })
   .passthrough();
-
-export interface ImageRecord {
-  id: string;
-  parentId: string | null;
-  repoTags: string[];
-  repoDigests: string[];
-  /** Unix seconds. */
-  created: number;
-  size: number;
-  sharedSize: number | null;
-  virtualSize: number | null;
-  labels: Readonly<Record<string, string>>;
-  /** Containers using the image, as the engine reported it; null when the engine did not calculate it. */
-  containers: number | null;
-}
-
-/** A summary and the host it came from: the backing shape of ImageSummary. */
-export interface HostImage {
-  host: string;
-  image: ImageRecord;
-}
 
 const notCalculated = (n: number | null | undefined): number | null => (n === undefined || n === null || n < 0 ? null : n);
 
@@ -111,16 +94,6 @@ const engineContainerSchema = z
   })
   .passthrough();
 
-export interface ContainerRecord {
-  id: string;
-  names: string[];
-  image: string;
-  imageId: string;
-  state: string;
-  status: string;
-  created: number;
-}
-
 export function normalizeContainerList(body: unknown): ContainerRecord[] {
   return z
     .array(engineContainerSchema)
@@ -146,15 +119,6 @@ const engineVersionSchema = z
     KernelVersion: z.string().nullish(),
   })
   .passthrough();
-
-export interface EngineVersion {
-  version: string;
-  apiVersion: string;
-  minApiVersion: string | null;
-  os: string;
-  arch: string;
-  kernelVersion: string | null;
-}
 
 export function normalizeVersion(body: unknown): EngineVersion {
   const v = engineVersionSchema.parse(body);

@@ -141,6 +141,6 @@ export class EngineSource implements InventorySource {
   }
 
   negotiatedApiVersion(host: string): string | undefined {
-    return this.registry.client(host).negotiatedVersion;
+    return this.registry.client(host).apiVersion;
   }
 }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type Docker from 'dockerode';
 import type { HostConfig, SshSettings } from '../config.js';
 import { checkHostKey, parseKnownHosts, type HostKeyVerdict } from './known-hosts.js';
+import { modemAgent } from './modem.js';
 import { createSshAgent, SshDialAgent } from './ssh-agent.js';
 
 /**
@@ -103,6 +104,6 @@ function hostKeyCheck(ssh: SshSettings | undefined, hostname: string, port: numb
 
 /** The SSH agent behind a client made from {@link dockerOptions}, if its host is ssh://; for tests and benchmarks. */
 export function sshAgentOf(docker: Docker): SshDialAgent | undefined {
-  const agent = (docker.modem as unknown as { agent?: unknown }).agent;
+  const agent = modemAgent(docker);
   return agent instanceof SshDialAgent ? agent : undefined;
 }

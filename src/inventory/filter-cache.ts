@@ -1,4 +1,4 @@
-import type { ImageRecord } from '../docker/normalize.js';
+import type { ImageRecord } from './types.js';
 import { compileFilter, filterKey, type CompiledFilter, type HostFilterResult, type ImageFilter } from './filter.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
-import { badInput } from '../docker/errors.js';
-import type { ContainerRecord, ImageRecord } from '../docker/normalize.js';
+import { badInput } from './errors.js';
+import type { ContainerRecord, ImageRecord } from './types.js';
 import { BadPatternError, compilePattern, matchCompiled, matchForms, resolveReference, type CompiledPattern } from './reference.js';
 
 /**

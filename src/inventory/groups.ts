@@ -1,4 +1,4 @@
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from './types.js';
 import { makeOrdering, firstTag, type OrderDirection, type Ordering } from './order.js';
 import { canonicalName, familiarName, parseReference } from './reference.js';
 

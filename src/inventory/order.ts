@@ -1,4 +1,4 @@
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from './types.js';
 
 /**
  * Orderings of image lists. Every ordering ends with a unique tiebreak (host, then ID), so the order

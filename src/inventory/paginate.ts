@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badInput } from '../docker/errors.js';
+import { badInput } from './errors.js';
 import type { Ordering, SortKey } from './order.js';
 
 /**

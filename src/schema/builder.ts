@@ -7,6 +7,8 @@ import type { Context } from '../context.js';
 export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultFieldNullability: false;
+  /** Every connection's parent carries its totalCount (paginate computes it), typed once here. */
+  Connection: { totalCount: number };
   Scalars: {
     SafeInt: { Input: number; Output: number };
     DateTime: { Input: Date; Output: Date };

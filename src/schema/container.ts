@@ -1,10 +1,9 @@
-import type { ContainerRecord } from '../docker/normalize.js';
-import { HostError } from '../docker/errors.js';
+import type { ContainerRecord } from '../inventory/types.js';
 import type { Context } from '../context.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
-import { pathOf } from './inventory.js';
+import { orPartial } from './partial.js';
 import { HostType, ImageSummaryType } from './refs.js';
 
 type HostContainer = { host: string; container: ContainerRecord };
@@ -26,16 +25,8 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
 
 /** The containers on the image's host that use it; null (and a partial error) when the host's list failed. */
 async function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): Promise<HostContainer[] | null> {
-  try {
-    const containers = await ctx.loaders.containers.load(host);
-    return containers.filter((c) => c.imageId === imageId).map((container) => ({ host, container }));
-  } catch (err) {
-    if (err instanceof HostError) {
-      ctx.partialErrors.add(err, pathOf(info));
-      return null;
-    }
-    throw err;
-  }
+  const containers = await orPartial(ctx, info, ctx.loaders.containers.load(host), null);
+  return containers && containers.filter((c) => c.imageId === imageId).map((container) => ({ host, container }));
 }
 
 builder.objectFields(ImageSummaryType, (t) => ({

@@ -2,8 +2,9 @@ import { HostError, type HostErrorCode } from '../docker/errors.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
-import { resolveImageConnection, type ImageListArgs } from './images-query.js';
-import { chooseHosts, hostImages, pathOf } from './inventory.js';
+import { resolveImageConnection, type ImageListArgs } from './image-summary.js';
+import { chooseHosts, hostImages } from './host-selection.js';
+import { orPartial } from './partial.js';
 import { HostType, ImageSummaryConnection, ImageSummaryType } from './refs.js';
 
 const statusOf = (code: HostErrorCode) => code.replace(/^HOST_/, '') as HostStatusValue;
@@ -75,38 +76,18 @@ HostType.implement({
       type: EngineInfo,
       nullable: true,
       description: "The engine's version information (one /version call per host per request). Null when the host failed; the error says why.",
-      resolve: async (h, _a, ctx, info) => {
-        try {
-          return await ctx.loaders.version.load(h.name);
-        } catch (err) {
-          if (err instanceof HostError) {
-            ctx.partialErrors.add(err, pathOf(info));
-            return null;
-          }
-          throw err;
-        }
-      },
+      resolve: (h, _a, ctx, info) => orPartial(ctx, info, ctx.loaders.version.load(h.name), null),
     }),
     apiVersion: t.string({
       nullable: true,
       description:
         "The Engine API version fleetgraph speaks with this host: the lower of the engine's highest and fleetgraph's (as the docker CLI negotiates). Null until the host has answered.",
-      resolve: async (h, _a, ctx) => {
-        await hostImages(ctx, h.name);
-        return ctx.deps.source.negotiatedApiVersion(h.name) ?? null;
-      },
+      resolve: (h, _a, ctx) => ctx.loaders.apiVersion.load(h.name),
     }),
     imageCount: t.int({
       nullable: true,
       description: 'Number of images on the host (top-level images, as `docker images` lists them). Null when the host failed.',
-      resolve: async (h, _a, ctx, info) => {
-        const r = await hostImages(ctx, h.name);
-        if (r instanceof HostError) {
-          ctx.partialErrors.add(r, pathOf(info));
-          return null;
-        }
-        return r.length;
-      },
+      resolve: async (h, _a, ctx, info) => (await orPartial(ctx, info, ctx.loaders.images.load(h.name), null))?.length ?? null,
     }),
     images: t.connection(
       {

@@ -19,7 +19,7 @@ import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput, OrderDirectionEnum } from './image-inputs.js';
-import { chooseHosts, listImages } from './inventory.js';
+import { chooseHosts, listImages } from './host-selection.js';
 import { HostType, ImageSummaryType } from './refs.js';
 
 /** For the cost limit: lists with at most one item per host. */
@@ -65,7 +65,7 @@ const ImageGroupConnection = builder.connectionObject(
     name: 'ImageGroupConnection',
     description: 'A page of image groups.',
     fields: (t) => ({
-      totalCount: t.int({ description: 'How many groups match, across all pages.', resolve: (p) => (p as unknown as { totalCount: number }).totalCount }),
+      totalCount: t.int({ description: 'How many groups match, across all pages.', resolve: (p) => p.totalCount }),
     }),
   },
   { name: 'ImageGroupEdge' },

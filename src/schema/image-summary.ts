@@ -1,8 +1,18 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Context } from '../context.js';
+import type { HostImage } from '../inventory/types.js';
+import type { ImageFilter } from '../inventory/filter.js';
+import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
+import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
+import { resolveReference } from '../inventory/reference.js';
+import { referenceProblem } from '../inventory/reference-syntax.js';
+import { badInput } from '../inventory/errors.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
-import { pathOf } from './inventory.js';
-import { HostType, ImageSummaryType } from './refs.js';
-import { HostError } from '../docker/errors.js';
+import { chooseHosts, listImages, loadPerHost } from './host-selection.js';
+import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
+import { orPartial } from './partial.js';
+import { HostType, ImageSummaryConnection, ImageSummaryType } from './refs.js';
 
 const LabelType = builder.objectRef<{ key: string; value: string }>('Label').implement({
   description: 'One image label (a key and its value, which may be empty).',
@@ -56,15 +66,8 @@ ImageSummaryType.implement({
         'Bytes of this image that other images on the same host share. Null when the engine could not calculate it. On engines older than API 1.42 this costs a /system/df call on the host (done only when this field is selected).',
       resolve: async (p, _args, ctx, info) => {
         if (p.image.sharedSize !== null) return p.image.sharedSize;
-        try {
-          return (await ctx.loaders.sharedSizes.load(p.host)).get(p.image.id) ?? null;
-        } catch (err) {
-          if (err instanceof HostError) {
-            ctx.partialErrors.add(err, pathOf(info));
-            return null;
-          }
-          throw err;
-        }
+        const sizes = await orPartial(ctx, info, ctx.loaders.sharedSizes.load(p.host), null);
+        return sizes?.get(p.image.id) ?? null;
       },
     }),
     virtualSize: t.field({
@@ -96,16 +99,8 @@ ImageSummaryType.implement({
         'How many containers (running or not) use this image on its host. Engines before API 1.51 do not count them; then fleetgraph counts them from the host container list (one call per host per request, made only when this field is selected). Null when that list could not be read.',
       resolve: async (p, _args, ctx, info) => {
         if (p.image.containers !== null) return p.image.containers;
-        try {
-          const containers = await ctx.loaders.containers.load(p.host);
-          return containers.filter((c) => c.imageId === p.image.id).length;
-        } catch (err) {
-          if (err instanceof HostError) {
-            ctx.partialErrors.add(err, pathOf(info));
-            return null;
-          }
-          throw err;
-        }
+        const containers = await orPartial(ctx, info, ctx.loaders.containers.load(p.host), null);
+        return containers && containers.filter((c) => c.imageId === p.image.id).length;
       },
     }),
     host: t.field({
@@ -115,3 +110,55 @@ ImageSummaryType.implement({
     }),
   }),
 });
+
+export interface ImageListArgs extends PageArgs {
+  filter?: ImageFilter | null;
+  orderBy?: ImageOrder[] | null;
+}
+
+/** The connection over images of `hosts`: filtered, ordered, paginated. Used by Query.images and Host.images. */
+export async function resolveImageConnection(ctx: Context, hosts: string[], args: ImageListArgs, info: GraphQLResolveInfo) {
+  const ordering = imageOrdering(args.orderBy);
+  const items = await listImages(ctx, hosts, args.filter, info);
+  const scope = scopeOf(['images', ordering.signature, hosts, args.filter ?? null]);
+  return paginate(sortBy(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
+}
+
+builder.queryFields((t) => ({
+  images: t.connection(
+    {
+      type: ImageSummaryType,
+      description:
+        'Every image on the chosen hosts (all hosts by default), merged into one list. Hosts that fail are reported in errors (with extensions.host) and the list holds the others. Without first/last the whole list is returned, up to the configured maximum.',
+      args: {
+        hosts: t.arg.stringList({ description: 'Host names to include; default all.' }),
+        filter: t.arg({ type: ImageFilterInput }),
+        orderBy: t.arg({ type: [ImageOrderInput], description: 'Sort terms; default newest first (CREATED DESC).' }),
+      },
+      resolve: (_root, args, ctx, info) => resolveImageConnection(ctx, chooseHosts(ctx, args.hosts), args as ImageListArgs, info),
+    },
+    ImageSummaryConnection,
+  ),
+  image: t.field({
+    type: [ImageSummaryType],
+    // A reference resolves to at most one image per host.
+    extensions: { cost: { list: 'hosts' } satisfies FieldCost },
+    description:
+      'Where an image is: its summary on every chosen host that has it. ref is an image ID, a unique ID prefix, name[:tag] (tag defaults to latest) or name@digest, resolved on each host as Docker does.',
+    args: {
+      ref: t.arg.string({ required: true }),
+      hosts: t.arg.stringList({ description: 'Host names to look on; default all.' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const problem = referenceProblem(args.ref);
+      if (problem) throw badInput(`ref ${problem}`, 'ref');
+      const perHost = await loadPerHost(ctx, chooseHosts(ctx, args.hosts), (h) => ctx.loaders.images.load(h), info);
+      const out: HostImage[] = [];
+      for (const { host, value } of perHost) {
+        const ids = new Set(resolveReference(args.ref, value));
+        for (const image of value) if (ids.has(image.id)) out.push({ host, image });
+      }
+      return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.image.id < b.image.id ? -1 : 1));
+    },
+  }),
+}));

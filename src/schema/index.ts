@@ -3,7 +3,6 @@ import { builder } from './builder.js';
 import './refs.js';
 import './image-inputs.js';
 import './image-summary.js';
-import './images-query.js';
 import './host.js';
 import './container.js';
 import './image-group.js';

@@ -1,4 +1,4 @@
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from '../inventory/types.js';
 import { builder } from './builder.js';
 
 /**
@@ -20,7 +20,7 @@ export const ImageSummaryConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many summaries match the query on the hosts that answered, across all pages.',
-        resolve: (parent) => (parent as unknown as { totalCount: number }).totalCount,
+        resolve: (parent) => parent.totalCount,
       }),
     }),
   },

@@ -1,12 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import type { HostImage } from '../docker/normalize.js';
+import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { totals, uniqueTotals } from '../inventory/groups.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
 import { ImageFilterInput } from './image-inputs.js';
-import { chooseHosts, listImages, loadPerHost } from './inventory.js';
+import { chooseHosts, listImages, loadPerHost } from './host-selection.js';
 import { HostType } from './refs.js';
 
 /** For the cost limit: totals walk a whole image list, like an unpaginated list does. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ContainerRecord, ImageRecord } from '../../src/docker/normalize.js';
+import type { ContainerRecord, ImageRecord } from '../../src/inventory/types.js';
 import type { InventorySource } from '../../src/docker/source.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Module: an in-process {@link InventorySource} for fast schema tests. It holds records already in the
- * normalised shapes of src/docker/normalize.ts, fails the hosts it is told to with a {@link HostError}
+ * normalised shapes of src/inventory/types.ts, fails the hosts it is told to with a {@link HostError}
  * of the given code, and counts every call per method and host. With {@link createFakeApp} a test runs
  * real GraphQL requests through app.fetch in milliseconds: no root, no dockerd, no sockets.
  *
@@ -10,7 +10,7 @@
 import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
 import { HostError, type HostErrorCode } from '../../src/docker/errors.js';
-import type { ContainerRecord, EngineVersion, ImageRecord } from '../../src/docker/normalize.js';
+import type { ContainerRecord, EngineVersion, ImageRecord } from '../../src/inventory/types.js';
 import type { InventorySource } from '../../src/docker/source.js';
 import { queryApp, type TestQuery } from './app.js';
 

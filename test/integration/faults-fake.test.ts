@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReadOnlyViolation } from '../../src/docker/hosts.js';
+import { ReadOnlyViolation } from '../../src/docker/modem.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { HUGE_BYTES, SECRET_ADDRESS, SECRET_SOCKET, startFakeEngine, type Behaviour, type FakeEngine } from '../helpers/fake-engine.js';
 import { QUERY, type Answer } from '../helpers/status-query.js';

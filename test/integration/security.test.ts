@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
-import { ReadOnlyViolation } from '../../src/docker/hosts.js';
+import { ReadOnlyViolation } from '../../src/docker/modem.js';
 import type { InventorySource } from '../../src/docker/source.js';
 import { GRAPHIQL_TABS } from '../../src/graphiql-examples.js';
 import { schema } from '../../src/schema/index.js';

@@ -1,20 +1,17 @@
-import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../context.js';
-import { badInput, HostError } from '../docker/errors.js';
-import type { ContainerRecord, HostImage, ImageRecord } from '../docker/normalize.js';
-import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
-
 /**
- * What resolvers use to read the fleet: host selection (scoped to what the request may see), and
- * image lists through the per-request loaders, with per-host failures recorded as partial errors
- * instead of failing the field.
+ * Module: what resolvers use to read the fleet: host selection among the hosts the request may see
+ * (decided once, in createContext), and image lists through the per-request loaders, with per-host
+ * failures recorded as partial errors (orPartial) instead of failing the field.
  */
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { Context } from '../context.js';
+import { HostError } from '../docker/errors.js';
+import { badInput } from '../inventory/errors.js';
+import type { ContainerRecord, HostImage, ImageRecord } from '../inventory/types.js';
+import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
+import { orPartial, pathOf } from './partial.js';
 
-export function pathOf(info: GraphQLResolveInfo): Array<string | number> {
-  return responsePathAsArray(info.path);
-}
-
-/** The hosts a list covers: all visible ones by default; unknown (or hidden) names are an error naming them. */
+/** The hosts a list covers, among ctx.visibleHosts (HostVisibility decided those): all by default; unknown (or hidden) names are an error naming them. */
 export function chooseHosts(ctx: Context, names: readonly string[] | null | undefined, argument = 'hosts'): string[] {
   if (names === null || names === undefined) return [...ctx.visibleHosts];
   const unknown = [...new Set(names.filter((n) => !ctx.visibleHosts.includes(n)))];
@@ -33,20 +30,7 @@ export async function loadPerHost<T>(
   load: (host: string) => Promise<T>,
   info: GraphQLResolveInfo,
 ): Promise<Array<{ host: string; value: T }>> {
-  const results = await Promise.all(
-    hosts.map((host) =>
-      load(host).then(
-        (value) => ({ host, value }),
-        (err: unknown) => {
-          if (err instanceof HostError) {
-            ctx.partialErrors.add(err, pathOf(info));
-            return undefined;
-          }
-          throw err;
-        },
-      ),
-    ),
-  );
+  const results = await Promise.all(hosts.map((host) => orPartial(ctx, info, load(host).then((value) => ({ host, value })), undefined)));
   return results.filter((r): r is { host: string; value: T } => r !== undefined);
 }
 
