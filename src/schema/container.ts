@@ -2,6 +2,7 @@ import type { ContainerRecord } from '../docker/normalize.js';
 import { HostError } from '../docker/errors.js';
 import type { Context } from '../context.js';
 import type { GraphQLResolveInfo } from 'graphql';
+import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
 import { pathOf } from './inventory.js';
 import { HostType, ImageSummaryType } from './refs.js';
@@ -27,7 +28,7 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
 async function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): Promise<HostContainer[] | null> {
   try {
     const containers = await ctx.loaders.containers.load(host);
-    return containers.filter((c) => c.imageId === imageId).map((container) => ({ host, container }));
+    return containersOf(containers, imageId).map((container) => ({ host, container }));
   } catch (err) {
     if (err instanceof HostError) {
       ctx.partialErrors.add(err, pathOf(info));

@@ -1,3 +1,4 @@
+import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
 import { pathOf } from './inventory.js';
 import { HostType, ImageSummaryType } from './refs.js';
@@ -95,7 +96,7 @@ ImageSummaryType.implement({
         if (p.image.containers !== null) return p.image.containers;
         try {
           const containers = await ctx.loaders.containers.load(p.host);
-          return containers.filter((c) => c.imageId === p.image.id).length;
+          return containersOf(containers, p.image.id).length;
         } catch (err) {
           if (err instanceof HostError) {
             ctx.partialErrors.add(err, pathOf(info));

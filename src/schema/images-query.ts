@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { HostImage } from '../docker/normalize.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
-import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
+import { countOnlyPage, paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
 import { badInput } from '../docker/errors.js';
@@ -11,16 +11,21 @@ import { builder } from './builder.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './inventory.js';
 import { ImageSummaryConnection, ImageSummaryType } from './refs.js';
+import { selectsOnly } from './selection.js';
 
 export interface ImageListArgs extends PageArgs {
   filter?: ImageFilter | null;
   orderBy?: ImageOrder[] | null;
 }
 
+const COUNT_ONLY = ['totalCount', '__typename'];
+
 /** The connection over images of `hosts`: filtered, ordered, paginated. Used by Query.images and Host.images. */
 export async function resolveImageConnection(ctx: Context, hosts: string[], args: ImageListArgs, info: GraphQLResolveInfo) {
   const ordering = imageOrdering(args.orderBy);
   const items = await listImages(ctx, hosts, args.filter, info);
+  // Only a count asked for: nothing to order (a cursor argument still needs the order to find its place).
+  if (!args.after && !args.before && selectsOnly(info, COUNT_ONLY)) return countOnlyPage<HostImage>(items.length, args, ctx.deps.config.maxImages, 'images');
   const scope = scopeOf(['images', ordering.signature, hosts, args.filter ?? null]);
   return paginate(sortBy(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
 }
