@@ -80,9 +80,13 @@ async function startGateway(hosts: string[]): Promise<Gateway> {
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const next = <T>() => new Promise<T>((resolve, reject) => (child.once('message', (m) => resolve(m as T)), child.once('exit', (c) => reject(new Error(`gateway exited ${c}`)))));
+  let exited: Error | undefined;
+  child.once('exit', (c) => (exited = new Error(`gateway exited ${c}`)));
+  const next = <T>() => new Promise<T>((resolve, reject) => (exited ? reject(exited) : child.once('message', (m) => resolve(m as T))));
   const { url } = await next<{ url: string }>();
-  const gwAgent = new http.Agent({ keepAlive: true });
+  // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
+  // reused (EPIPE); a loopback connect costs ~0.1 ms.
+  const gwAgent = new http.Agent({ keepAlive: false });
   const query = (q: string) =>
     new Promise<unknown>((resolve, reject) => {
       const body = JSON.stringify({ query: q });
