@@ -268,7 +268,7 @@ async function main(): Promise<void> {
       { metric: 'every field (× fair raw)', value: r2(ratio(s.every!, s.fairRaw!)), target: '≤ 1.20', ok: ratio(s.every!, s.fairRaw!) <= 1.2 },
       { metric: 'totalCount only (× raw)', value: r2(ratio(s.count!, s.raw!)), target: '≤ 1.10', ok: ratio(s.count!, s.raw!) <= 1.1 },
       { metric: '20-item page by size (× raw)', value: r2(ratio(s.page!, s.raw!)), target: '≤ 1.10', ok: ratio(s.page!, s.raw!) <= 1.1 },
-      { metric: 'event-loop delay max, 2000 images (2 hosts)', value: `${ms(twoHostDelay)} ms`, target: '≤ 50 ms', ok: twoHostDelay <= 50 },
+      { metric: `event-loop delay max, ${perHost[0]! + (perHost[1] ?? 0)} images (2 hosts)`, value: `${ms(twoHostDelay)} ms`, target: '≤ 50 ms', ok: twoHostDelay <= 50 },
       { metric: `event-loop delay max, ${total} images (wire fields)`, value: `${ms(wireDelay)} ms`, target: 'reported', ok: true },
       { metric: 'small query during a big one (median / max)', value: `${ms(stats(small).median)} / ${ms(Math.max(...small))} ms`, target: 'max ≤ 50 ms', ok: Math.max(...small) <= 50 },
       { metric: 'gateway CPU per 1000 images (wire fields)', value: `${ms(wireCpu / ITERATIONS / (total / 1000))} ms`, target: 'reported', ok: true },
