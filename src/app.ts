@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type AppDeps, type Context } from './context.js';
+import { executionPlugins } from './execution.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { useCachedGraphiQL } from './graphiql-page.js';
 import { schema } from './schema/index.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): App {
       ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),
       ...securityPlugins(deps.config, visibility.tokens),
       usePartialErrors(),
+      ...executionPlugins(),
     ],
   });
 }

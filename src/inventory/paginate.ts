@@ -16,7 +16,7 @@ export interface PageArgs {
 }
 
 export interface Page<T> {
-  edges: Array<{ cursor: string; node: T }>;
+  edges: Array<Edge<T>>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: number;
 }
@@ -51,10 +51,53 @@ export function decodeCursor(cursor: string, scope: string, argument: string, ar
   return c.k as SortKey;
 }
 
+/**
+ * An edge encodes its cursor only when a client reads it: a list answered as `nodes` (or only
+ * `totalCount`) encodes none, where encoding every edge's cursor cost ~1 µs and three strings each.
+ */
+export class Edge<T> {
+  private encoded: string | undefined;
+  constructor(
+    readonly node: T,
+    private readonly scope: string,
+    private readonly key: SortKey,
+  ) {}
+
+  get cursor(): string {
+    return (this.encoded ??= encodeCursor(this.scope, this.key));
+  }
+}
+
 function checkCount(n: number | null | undefined, argument: string, max: number): void {
   if (n === null || n === undefined) return;
   if (!Number.isInteger(n) || n < 0) throw badInput(`${argument} must be zero or more`, argument);
   if (n > max) throw badInput(`${argument} is ${n}, over the maximum page size of ${max}`, argument, { code: 'PAGE_TOO_LARGE', max });
+}
+
+/** The slice of [start, end) that first/last select; an unpaginated list longer than `max` is refused. */
+function pageWindow(start: number, end: number, args: PageArgs, max: number, what: string): { from: number; to: number } {
+  let from = start;
+  let to = end;
+  if (args.first !== null && args.first !== undefined) to = Math.min(to, from + args.first);
+  if (args.last !== null && args.last !== undefined) from = Math.max(from, to - args.last);
+  if ((args.first === null || args.first === undefined) && (args.last === null || args.last === undefined) && to - from > max) {
+    throw badInput(`${to - from} ${what} match, more than the ${max} an unpaginated list returns; page with first/after`, 'first', {
+      code: 'TOO_MANY_RESULTS',
+      max,
+    });
+  }
+  return { from, to };
+}
+
+/**
+ * The page of a query that selects only totalCount (no cursor arguments): the same checks and errors as
+ * paginate, without sorting or an edge per item.
+ */
+export function countOnlyPage<T>(total: number, args: PageArgs, max: number, what = 'items'): Page<T> {
+  checkCount(args.first, 'first', max);
+  checkCount(args.last, 'last', max);
+  const { from, to } = pageWindow(0, total, args, max, what);
+  return { edges: [], totalCount: total, pageInfo: { hasNextPage: to < total, hasPreviousPage: from > 0, startCursor: null, endCursor: null } };
 }
 
 /** `sorted` must be in `ordering` order with its keys; `what` names the items in messages. */
@@ -74,17 +117,9 @@ export function paginate<T>(sorted: ReadonlyArray<{ item: T; key: SortKey }>, or
   }
   const hasBefore = start > 0;
   const hasAfter = end < sorted.length;
-  let from = start;
-  let to = end;
-  if (args.first !== null && args.first !== undefined) to = Math.min(to, from + args.first);
-  if (args.last !== null && args.last !== undefined) from = Math.max(from, to - args.last);
-  if ((args.first === null || args.first === undefined) && (args.last === null || args.last === undefined) && to - from > max) {
-    throw badInput(`${to - from} ${what} match, more than the ${max} an unpaginated list returns; page with first/after`, 'first', {
-      code: 'TOO_MANY_RESULTS',
-      max,
-    });
-  }
-  const edges = sorted.slice(from, to).map((e) => ({ cursor: encodeCursor(scope, e.key), node: e.item }));
+  const { from, to } = pageWindow(start, end, args, max, what);
+  const edges: Array<Edge<T>> = new Array<Edge<T>>(to - from);
+  for (let i = from; i < to; i++) edges[i - from] = new Edge(sorted[i]!.item, scope, sorted[i]!.key);
   return {
     edges,
     totalCount: sorted.length,

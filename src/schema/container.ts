@@ -2,6 +2,7 @@ import type { ContainerRecord } from '../inventory/types.js';
 import type { Context } from '../context.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { FieldCost } from '../query-cost.js';
+import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
 import { orPartial } from './partial.js';
 import { HostType, ImageSummaryType } from './refs.js';
@@ -26,7 +27,7 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
 /** The containers on the image's host that use it; null (and a partial error) when the host's list failed. */
 async function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): Promise<HostContainer[] | null> {
   const containers = await orPartial(ctx, info, ctx.loaders.containers.load(host), null);
-  return containers && containers.filter((c) => c.imageId === imageId).map((container) => ({ host, container }));
+  return containers && containersOf(containers, imageId).map((container) => ({ host, container }));
 }
 
 builder.objectFields(ImageSummaryType, (t) => ({

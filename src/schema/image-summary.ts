@@ -3,16 +3,20 @@ import type { Context } from '../context.js';
 import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
-import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
+import { countOnlyPage, paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
 import { badInput } from '../inventory/errors.js';
 import type { FieldCost } from '../query-cost.js';
+import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
 import { chooseHosts, listImages, loadPerHost } from './host-selection.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
 import { orPartial } from './partial.js';
 import { HostType, ImageSummaryConnection, ImageSummaryType } from './refs.js';
+import { selectsOnly } from './selection.js';
+
+const COUNT_ONLY = ['totalCount', '__typename'];
 
 const LabelType = builder.objectRef<{ key: string; value: string }>('Label').implement({
   description: 'One image label (a key and its value, which may be empty).',
@@ -100,7 +104,7 @@ ImageSummaryType.implement({
       resolve: async (p, _args, ctx, info) => {
         if (p.image.containers !== null) return p.image.containers;
         const containers = await orPartial(ctx, info, ctx.loaders.containers.load(p.host), null);
-        return containers && containers.filter((c) => c.imageId === p.image.id).length;
+        return containers && containersOf(containers, p.image.id).length;
       },
     }),
     host: t.field({
@@ -120,6 +124,8 @@ export interface ImageListArgs extends PageArgs {
 export async function resolveImageConnection(ctx: Context, hosts: string[], args: ImageListArgs, info: GraphQLResolveInfo) {
   const ordering = imageOrdering(args.orderBy);
   const items = await listImages(ctx, hosts, args.filter, info);
+  // Only a count asked for: nothing to order (a cursor argument still needs the order to find its place).
+  if (!args.after && !args.before && selectsOnly(info, COUNT_ONLY)) return countOnlyPage<HostImage>(items.length, args, ctx.deps.config.maxImages, 'images');
   const scope = scopeOf(['images', ordering.signature, hosts, args.filter ?? null]);
   return paginate(sortBy(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
 }

@@ -68,3 +68,16 @@ describe('paginate', () => {
     expect(next.edges[0]!.node).toBe(sorted[10]!.item);
   });
 });
+
+describe('paginate: work done only for what is selected', () => {
+  it('an edge encodes its cursor only when read, and then the same cursor as before', () => {
+    const ordering = imageOrdering(undefined);
+    const sorted = sortBy(items, ordering);
+    const scope = scopeOf(['t', ordering.signature]);
+    const page = paginate(sorted, ordering, scope, { first: 5 }, 1000);
+    const edge = page.edges[2]!;
+    expect((edge as unknown as { encoded?: string }).encoded).toBeUndefined();
+    expect(edge.cursor).toBe(encodeCursor(scope, sorted[2]!.key));
+    expect((edge as unknown as { encoded?: string }).encoded).toBe(edge.cursor);
+  });
+});

@@ -138,3 +138,21 @@ describe('Host.images and imageGroups pages', () => {
     expect(p2.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
   });
 });
+
+describe('totalCount alone', () => {
+  it('answers as the full connection does, with the same limits and argument errors', async () => {
+    const t = createFakeApp(SOURCE(), { maxImages: 6 });
+    for (const args of ['(first: 2)', '(last: 3)', '(first: 6)', '(hosts: ["b"])']) {
+      const count = await t.query<{ images: { totalCount: number } }>(`{ images${args} { totalCount } }`);
+      const full = await t.query<{ images: { totalCount: number } }>(`{ images${args} { totalCount nodes { id } } }`);
+      expect(count.errors, args).toBeUndefined();
+      expect(count.data, args).toEqual({ images: { totalCount: full.data!.images.totalCount } });
+    }
+    for (const args of ['', '(first: 7)', '(first: -1)']) {
+      const count = await t.query(`{ images${args} { totalCount __typename } }`);
+      const full = await t.query(`{ images${args} { totalCount edges { cursor } } }`);
+      expect(count.errors?.map((e) => e.extensions), args).toEqual(full.errors?.map((e) => e.extensions));
+      expect(count.errors?.length, args).toBe(1);
+    }
+  });
+});

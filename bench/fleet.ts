@@ -1,0 +1,330 @@
+/**
+ * `npm run bench` (first part): fleetgraph against the engines themselves. Starts K private dockerd
+ * engines with M small images each (flags --hosts K --images M; default 4 × 1000), then times, alternating
+ * in one run: raw parallel GET /images/json + JSON.parse (and the "fair raw" of every field: the image
+ * list, /system/df and /containers/json in parallel), fleetgraph's wire fields, every field, totalCount
+ * only and a 20-item page sorted by size, and the docker CLI per host in sequence where installed.
+ * Also: the gateway's event-loop delay, CPU ms per 1000 images and peak RSS (measured in the gateway's
+ * own process, bench/gateway.ts), a small query during a big one, the growth of cost with K and M and a
+ * fleet of 100 fast fake engines × 100 images (fake engines: the gateway's work without engine work).
+ * Writes bench/results/fleet.md and fleet.json. Ratios are measured in one run; absolute numbers move
+ * with the machine (2 shared cores here).
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { checksTable, verdict, type Check } from './checks.js';
+import { startEngines, type Engine } from '../test/helpers/engine.js';
+import { startFakeEngine, type FakeEngine, type FakeImage } from '../test/helpers/fake-engine.js';
+import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
+import { freePort } from '../test/helpers/process.js';
+
+const run = promisify(execFile);
+const flag = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const K = flag('hosts', 4);
+const M = flag('images', 1000);
+const ITERATIONS = flag('runs', 25);
+const GROWTH = !process.argv.includes('--no-growth');
+
+const WIRE = `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`;
+const EVERY = `{ images { totalCount nodes { id parentId repoTags repoDigests created createdAt size sharedSize virtualSize containers inUse usedBy { id } labels { key value } host { name } } } }`;
+const COUNT = `{ images { totalCount } }`;
+const PAGE = `{ images(first: 20, orderBy: [{ field: SIZE, direction: DESC }]) { totalCount edges { cursor node { id repoTags size host { name } } } pageInfo { endCursor hasNextPage } } }`;
+
+// ---- measuring -------------------------------------------------------------------------------------
+interface Stats {
+  median: number;
+  p90: number;
+  n: number;
+}
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: s[Math.floor((s.length - 1) / 2)]!, p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)]!, n: s.length };
+}
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+function rawGet(socket: string, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath: socket, path, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+// ---- the gateway, in its own process --------------------------------------------------------------
+interface Gateway {
+  url: string;
+  ask<T>(msg: string): Promise<T>;
+  query(q: string): Promise<unknown>;
+  stop(): Promise<void>;
+}
+async function startGateway(hosts: string[]): Promise<Gateway> {
+  const port = await freePort();
+  const child: ChildProcess = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts, port, maxImages: 1_000_000 })], {
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let exited: Error | undefined;
+  child.once('exit', (c) => (exited = new Error(`gateway exited ${c}`)));
+  const next = <T>() => new Promise<T>((resolve, reject) => (exited ? reject(exited) : child.once('message', (m) => resolve(m as T))));
+  const { url } = await next<{ url: string }>();
+  // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
+  // reused (EPIPE); a loopback connect costs ~0.1 ms.
+  const gwAgent = new http.Agent({ keepAlive: false });
+  const query = (q: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      const body = JSON.stringify({ query: q });
+      const req = http.request(url, { method: 'POST', agent: gwAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown };
+          if (res.statusCode !== 200 || parsed.errors) reject(new Error(`gateway: ${res.statusCode} ${JSON.stringify(parsed.errors).slice(0, 300)}`));
+          else resolve(parsed);
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return {
+    url,
+    ask: <T>(msg: string) => {
+      const answer = next<T>();
+      child.send(msg);
+      return answer;
+    },
+    query,
+    async stop() {
+      gwAgent.destroy();
+      child.send('stop');
+      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+      child.kill('SIGKILL');
+    },
+  };
+}
+interface GatewayReport {
+  delayMaxMs: number;
+  delayP99Ms: number;
+  cpuMs: number;
+  peakRssBytes: number;
+}
+
+// ---- engines --------------------------------------------------------------------------------------
+async function seed(engines: Engine[], perHost: number): Promise<void> {
+  await Promise.all(
+    engines.map(async (engine, h) => {
+      const specs: ImageSpec[] = Array.from({ length: perHost }, (_, i) => ({
+        layers: [{ files: { [`bench/${engine.name}/${i}.txt`]: `image ${i} on ${engine.name}\n`.repeat(1 + (i % 13)) } }],
+        created: new Date(Date.UTC(2023, 0, 1) + (h * 100_000 + i) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        labels: { bench: 'true', index: String(i), team: ['red', 'blue', 'green'][i % 3]! },
+        tags: [`bench/${engine.name}-${i % 40}:${Math.floor(i / 40)}`],
+      }));
+      for (let i = 0; i < specs.length; i += 100) await loadImages(engine.socket, (await buildImageTar(specs.slice(i, i + 100))).tar);
+    }),
+  );
+}
+
+function fakeList(name: string, n: number): FakeImage[] {
+  return Array.from({ length: n }, (_, i) => ({
+    Id: `sha256:${(i + 1).toString(16).padStart(8, '0')}${name.padEnd(8, '0').slice(0, 8)}${'0'.repeat(48)}`.replace(/[^a-z0-9:]/g, '0'),
+    ParentId: '',
+    RepoTags: [`bench/${name}-${i % 40}:${i}`],
+    RepoDigests: [],
+    Created: 1_700_000_000 + i * 60,
+    Size: 1_000_000 + ((i * 7919) % 100_000),
+    SharedSize: -1,
+    VirtualSize: 1_000_000 + ((i * 7919) % 100_000),
+    Labels: { bench: 'true', index: String(i) },
+    Containers: -1,
+  }));
+}
+
+/** Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost. */
+async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
+  const fakes: FakeEngine[] = [];
+  try {
+    for (let i = 0; i < k; i++) fakes.push(await startFakeEngine(`f${i}`));
+    for (const f of fakes) {
+      f.images.splice(0, f.images.length, ...fakeList(f.name, m));
+      if (slowMs > 0) f.set('/images/json', { slowMs });
+    }
+    const gw = await startGateway(fakes.map((f) => `${f.name}=${f.endpoint}`));
+    try {
+      await gw.query(WIRE);
+      const raw: number[] = [];
+      const fg: number[] = [];
+      await gw.ask('reset');
+      for (let i = 0; i < runs; i++) {
+        raw.push(await time(() => Promise.all(fakes.map((f) => rawGet(f.socket, '/images/json')))));
+        fg.push(await time(() => gw.query(WIRE)));
+      }
+      const report = await gw.ask<GatewayReport>('report');
+      return { k, m, raw: stats(raw), fleetgraph: stats(fg), cpuMsPer1000: report.cpuMs / runs / ((k * m) / 1000), peakRssMiB: report.peakRssBytes / 2 ** 20, delayMaxMs: report.delayMaxMs };
+    } finally {
+      await gw.stop();
+    }
+  } finally {
+    await Promise.all(fakes.map((f) => f.stop()));
+  }
+}
+
+// ---- the run --------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  const names = Array.from({ length: K }, (_, i) => `b${i}`);
+  const t0 = Date.now();
+  const engines = await startEngines(names);
+  let gw: Gateway | undefined;
+  try {
+    await seed(engines, M);
+    const perHost = await Promise.all(engines.map(async (e) => ((await rawGet(e.socket, '/images/json')) as unknown[]).length));
+    const total = perHost.reduce((a, b) => a + b, 0);
+    process.stderr.write(`bench: ${K} engines, ${perHost.join('/')} images, seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    gw = await startGateway(engines.map((e) => `${e.name}=${e.endpoint}`));
+    const raw = () => Promise.all(engines.map((e) => rawGet(e.socket, '/images/json')));
+    const fairRaw = () => Promise.all(engines.flatMap((e) => [rawGet(e.socket, '/images/json'), rawGet(e.socket, '/system/df'), rawGet(e.socket, '/containers/json?all=1')]));
+    const g = gw;
+    const variants: Record<string, () => Promise<unknown>> = {
+      raw,
+      fairRaw,
+      wire: () => g.query(WIRE),
+      every: () => g.query(EVERY),
+      count: () => g.query(COUNT),
+      page: () => g.query(PAGE),
+    };
+    for (const v of Object.values(variants)) await v(); // warm up every path
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    const order = Object.keys(variants);
+    let wireCpu = 0;
+    let wireDelay = 0;
+    for (let i = 0; i < ITERATIONS; i++) {
+      // Rotate the order so no variant always follows the same one.
+      for (let j = 0; j < order.length; j++) {
+        const name = order[(i + j) % order.length]!;
+        if (name === 'wire') await g.ask('reset');
+        samples[name]!.push(await time(variants[name]!));
+        if (name === 'wire') {
+          const r = await g.ask<GatewayReport>('report');
+          wireCpu += r.cpuMs;
+          wireDelay = Math.max(wireDelay, r.delayMaxMs);
+        }
+      }
+    }
+    // The event loop while answering 2000 images (the first two hosts' lists).
+    const twoHosts = `{ images(hosts: ${JSON.stringify(names.slice(0, 2))}) { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`;
+    await g.ask('reset');
+    for (let i = 0; i < 10; i++) await g.query(twoHosts);
+    const twoHostDelay = (await g.ask<GatewayReport>('report')).delayMaxMs;
+    // A small query from another client while every field of the whole fleet is being answered.
+    const small: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const big = g.query(EVERY);
+      await new Promise((r) => setTimeout(r, 20 + i * 15));
+      small.push(await time(() => g.query(`{ hosts { name } }`)));
+      await big;
+    }
+    const peakRss = (await g.ask<GatewayReport>('report')).peakRssBytes;
+    // What people do today: `docker images` per host, one after the other.
+    let cli: Stats | undefined;
+    try {
+      await run('docker', ['--version']);
+      const c: number[] = [];
+      for (let i = 0; i < Math.min(ITERATIONS, 8); i++)
+        c.push(await time(async () => {
+          for (const e of engines) await run('docker', ['-H', e.endpoint, 'images', '--no-trunc', '--format', '{{json .}}'], { maxBuffer: 1 << 28 });
+        }));
+      cli = stats(c);
+    } catch {
+      cli = undefined;
+    }
+    await gw.stop();
+    gw = undefined;
+
+    const many = await fakeFleet(100, 100, 5, Math.max(10, Math.floor(ITERATIONS / 2)));
+    const growth = GROWTH ? [] as Array<Awaited<ReturnType<typeof fakeFleet>>> : undefined;
+    if (growth) for (const m of [1000, 5000]) for (const k of [1, 4, 8]) growth.push(await fakeFleet(k, m, 0, 8));
+
+    const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])) as Record<string, Stats>;
+    const ratio = (a: Stats, b: Stats) => a.median / b.median;
+    const r2 = (x: number) => x.toFixed(2);
+    const ms = (x: number) => x.toFixed(1);
+    const checks: Check[] = [
+      { metric: `wire fields, ${K} × ${M} (× raw)`, value: r2(ratio(s.wire!, s.raw!)), target: '≤ 1.20', ok: ratio(s.wire!, s.raw!) <= 1.2 },
+      { metric: 'every field (× fair raw)', value: r2(ratio(s.every!, s.fairRaw!)), target: '≤ 1.20', ok: ratio(s.every!, s.fairRaw!) <= 1.2 },
+      { metric: 'totalCount only (× raw)', value: r2(ratio(s.count!, s.raw!)), target: '≤ 1.10', ok: ratio(s.count!, s.raw!) <= 1.1 },
+      { metric: '20-item page by size (× raw)', value: r2(ratio(s.page!, s.raw!)), target: '≤ 1.10', ok: ratio(s.page!, s.raw!) <= 1.1 },
+      { metric: `event-loop delay max, ${perHost[0]! + (perHost[1] ?? 0)} images (2 hosts)`, value: `${ms(twoHostDelay)} ms`, target: '≤ 50 ms', ok: twoHostDelay <= 50 },
+      { metric: `event-loop delay max, ${total} images (wire fields)`, value: `${ms(wireDelay)} ms`, target: 'reported', ok: true },
+      { metric: 'small query during a big one (median / max)', value: `${ms(stats(small).median)} / ${ms(Math.max(...small))} ms`, target: 'max ≤ 50 ms', ok: Math.max(...small) <= 50 },
+      { metric: 'gateway CPU per 1000 images (wire fields)', value: `${ms(wireCpu / ITERATIONS / (total / 1000))} ms`, target: 'reported', ok: true },
+      { metric: `gateway peak RSS (${K} × ${M})`, value: `${(peakRss / 2 ** 20).toFixed(0)} MiB`, target: 'reported', ok: true },
+      { metric: '100 fake engines × 100 images, 5 ms per call (× raw)', value: r2(ratio(many.fleetgraph, many.raw)), target: '≤ 3.00', ok: ratio(many.fleetgraph, many.raw) <= 3 },
+    ];
+    const row = (what: string, x: Stats, base?: Stats) => `| ${what} | ${ms(x.median)} | ${ms(x.p90)} | ${base ? r2(ratio(x, base)) : ''} |`;
+    const report = `# fleetgraph against the engines
+
+Run: ${new Date().toISOString()} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · ${(totalmem() / 1024 ** 3).toFixed(0)} GiB · Node ${process.version} ·
+dockerd 20.10 (API 1.41) · K = ${K} engines × M = ${M} images (${perHost.join(' / ')}; ${total} in all) · unix sockets · ${ITERATIONS} alternating runs.
+Gateway in its own process (bench/gateway.ts); the machine is shared, so ratios from this one run are what counts.
+
+| what | median ms | p90 ms | × raw |
+| --- | --- | --- | --- |
+${row('raw: parallel GET /images/json + JSON.parse', s.raw!, s.raw!)}
+${row('fair raw: /images/json, /system/df, /containers/json per host, in parallel', s.fairRaw!, s.raw!)}
+${row('fleetgraph: wire fields', s.wire!, s.raw!)}
+${row('fleetgraph: every field (× fair raw in the checks)', s.every!, s.raw!)}
+${row('fleetgraph: totalCount only', s.count!, s.raw!)}
+${row('fleetgraph: 20-item page sorted by size', s.page!, s.raw!)}
+${cli ? row('docker CLI: `docker -H … images` per host, in sequence', cli, s.raw!) : '| docker CLI | not installed | | |'}
+
+## Many hosts (fake engines: 100 × 100 images, each call answered after 5 ms)
+
+| what | median ms | p90 ms | × raw |
+| --- | --- | --- | --- |
+${row('raw', many.raw, many.raw)}
+${row('fleetgraph: wire fields', many.fleetgraph, many.raw)}
+
+${growth ? `## Growth (fake engines answering at once: the gateway's own cost; wire fields, 8 runs each)
+
+| K hosts | M images/host | raw median ms | fleetgraph median ms | × raw | gateway CPU ms / 1000 images | peak RSS MiB | event-loop max ms |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${growth.map((g) => `| ${g.k} | ${g.m} | ${ms(g.raw.median)} | ${ms(g.fleetgraph.median)} | ${r2(ratio(g.fleetgraph, g.raw))} | ${ms(g.cpuMsPer1000)} | ${g.peakRssMiB.toFixed(0)} | ${ms(g.delayMaxMs)} |`).join('\n')}
+` : '(growth table skipped: --no-growth)\n'}
+## Targets (issue 11)
+
+${checksTable(checks)}
+
+Verdict: ${verdict(checks)}
+`;
+    const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}fleet.md`, report);
+    writeFileSync(`${dir}fleet.json`, JSON.stringify({ at: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3 }, node: process.version, K, M, perHost, iterations: ITERATIONS, stats: s, cli, many, growth, small, twoHostDelay, wireDelay, peakRss, checks }, null, 2) + '\n');
+    process.stdout.write(report);
+    if (verdict(checks) !== 'PASS') process.exitCode = 1;
+  } finally {
+    await gw?.stop();
+    agent.destroy();
+    await Promise.all(engines.map((e) => e.destroy()));
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/**
+ * Module: the gateway under benchmark, in its own process (forked by bench/fleet.ts with an IPC
+ * channel), so what it measures is the gateway's own event loop, CPU and memory, not the bench's.
+ * argv[2] is the ConfigInput as JSON. Messages: 'reset' starts a measuring window; 'report' answers
+ * the window's event-loop delay max/p99, CPU ms, and the process's peak RSS so far.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../src/config.js';
+import { startServer } from '../src/server.js';
+
+const config = loadConfig(JSON.parse(process.argv[2]!) as Parameters<typeof loadConfig>[0]);
+const server = await startServer(config);
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+let cpu = process.cpuUsage();
+
+process.on('message', (msg: unknown) => {
+  if (msg === 'reset') {
+    delay.reset();
+    cpu = process.cpuUsage();
+    process.send!({ reset: true });
+  } else if (msg === 'report') {
+    const used = process.cpuUsage(cpu);
+    process.send!({
+      delayMaxMs: delay.max / 1e6,
+      delayP99Ms: delay.percentile(99) / 1e6,
+      cpuMs: (used.user + used.system) / 1000,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    });
+  } else if (msg === 'stop') {
+    void server.close().then(() => process.exit(0));
+  }
+});
+process.send!({ url: server.url });

@@ -1,0 +1,73 @@
+/**
+ * Module: a CPU profile of the gateway answering a query over fake engines (no dockerd needed):
+ * `node dist/bench/profile.js [--hosts 4] [--images 1000] [--runs 30] [--query wire|every|count|page]`
+ * writes a .cpuprofile under bench/results/profile/ (open it in Chrome DevTools) and prints the top
+ * self-time functions. Profile first, then change what the profile shows.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
+import { freePort } from '../test/helpers/process.js';
+
+const flag = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const K = Number(flag('hosts', '4'));
+const M = Number(flag('images', '1000'));
+const RUNS = Number(flag('runs', '30'));
+const QUERIES: Record<string, string> = {
+  wire: `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`,
+  every: `{ images { totalCount nodes { id parentId repoTags repoDigests created createdAt size sharedSize virtualSize containers inUse usedBy { id } labels { key value } host { name } } } }`,
+  count: `{ images { totalCount } }`,
+  page: `{ images(first: 20, orderBy: [{ field: SIZE, direction: DESC }]) { totalCount edges { cursor node { id size } } } }`,
+};
+const query = QUERIES[flag('query', 'wire')]!;
+
+const fakes: FakeEngine[] = [];
+for (let i = 0; i < K; i++) fakes.push(await startFakeEngine(`p${i}`));
+for (const f of fakes)
+  f.images.splice(0, f.images.length, ...Array.from({ length: M }, (_, i) => ({
+    Id: `sha256:${f.name}${String(i).padStart(62, '0')}`,
+    ParentId: '',
+    RepoTags: [`bench/${f.name}-${i % 40}:${i}`],
+    RepoDigests: [],
+    Created: 1_700_000_000 + i * 60,
+    Size: 1_000_000 + ((i * 7919) % 100_000),
+    SharedSize: -1,
+    VirtualSize: 1_000_000 + ((i * 7919) % 100_000),
+    Labels: { bench: 'true', index: String(i) },
+    Containers: -1,
+  })));
+const dir = fileURLToPath(new URL('../../bench/results/profile/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const port = await freePort();
+const child = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts: fakes.map((f) => `${f.name}=${f.endpoint}`), port, maxImages: 1_000_000 })], {
+  execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  env: { ...process.env, NODE_ENV: 'production' },
+});
+const { url } = await new Promise<{ url: string }>((r) => child.once('message', (m) => r(m as { url: string })));
+const post = async () => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  await res.text();
+};
+await post();
+const t0 = performance.now();
+for (let i = 0; i < RUNS; i++) await post();
+console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each`);
+child.send('stop');
+await new Promise((r) => child.once('exit', r));
+await Promise.all(fakes.map((f) => f.stop()));
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
+const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;
+const profile = JSON.parse(readFileSync(dir + file, 'utf8')) as { nodes: Node[]; startTime: number; endTime: number; samples: number[] };
+const per = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
+const self = new Map<string, number>();
+for (const n of profile.nodes) {
+  const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, '')}:${n.callFrame.lineNumber}`;
+  self.set(key, (self.get(key) ?? 0) + n.hitCount * per);
+}
+console.log(`profile: ${dir}${file}; self ms per request:`);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(v / (RUNS + 1)).toFixed(2).padStart(8)}  ${k}`);
