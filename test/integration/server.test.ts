@@ -322,16 +322,18 @@ describe('over the wire', () => {
   it('a client that disconnects stops its request: no engine call is started for it afterwards', async () => {
     const { base } = await serve([`slow=${slow.endpoint}`]);
     const before = { images: slow.count({ path: '/images/json' }), containers: slow.count({ path: '/containers/json' }) };
-    // usedBy reads the container list only once the (slow) image list has arrived.
+    // The calls the selection tells of start with the request (prefetch); none may start once the client is gone.
     const body = JSON.stringify({ query: '{ images { nodes { id usedBy { id } } } }' });
     const req = http.request(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
     req.on('error', () => {});
     req.end(body);
     await waitFor('the image list to be asked for', () => slow.count({ path: '/images/json' }) !== before.images, 5000, undefined, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    const atDisconnect = { images: slow.count({ path: '/images/json' }), containers: slow.count({ path: '/containers/json' }), all: slow.count({}) };
     req.destroy();
     // The image list arrives after 1 s; give the gateway time to (not) go on.
     await new Promise((r) => setTimeout(r, 1800));
-    expect(slow.count({ path: '/containers/json' })).toBe(before.containers);
+    expect({ images: slow.count({ path: '/images/json' }), containers: slow.count({ path: '/containers/json' }), all: slow.count({}) }).toEqual(atDisconnect);
   });
 });
 
