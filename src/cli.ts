@@ -23,6 +23,8 @@ Options:
   --cors-origin ORIGIN     allow browser requests from ORIGIN (repeatable)
   --max-depth N, --max-aliases N, --max-tokens N, --max-cost N, --max-body-bytes N
                            query limits (defaults 10, 15, 2000, 20000, 102400)
+  --mirror                 serve inventories from memory, kept current by each host's /events stream
+  --resync-interval S      mirror mode: full reload of every host every S seconds (default 300)
   --no-graphiql            do not serve GraphiQL
   --introspection / --no-introspection
   -v, --version            print the version
@@ -52,6 +54,8 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
       'max-tokens': { type: 'string' },
       'max-cost': { type: 'string' },
       'max-body-bytes': { type: 'string' },
+      mirror: { type: 'boolean' },
+      'resync-interval': { type: 'string' },
       'no-graphiql': { type: 'boolean' },
       introspection: { type: 'boolean' },
       'no-introspection': { type: 'boolean' },
@@ -91,6 +95,8 @@ function parse(argv: string[]): { command: string; input: ConfigInput } {
         .filter(([, flag]) => values[flag] !== undefined)
         .map(([key, flag]) => [key, values[flag]]),
     ),
+    ...(values.mirror ? { mirror: true } : {}),
+    ...(values['resync-interval'] !== undefined ? { resyncInterval: values['resync-interval'] } : {}),
     ...(values['no-graphiql'] ? { graphiql: false } : {}),
     ...(values.introspection ? { introspection: true } : {}),
     ...(values['no-introspection'] ? { introspection: false } : {}),

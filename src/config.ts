@@ -33,6 +33,8 @@ export const settingsSchema = z
     port: whole(0, 65535).optional(),
     corsOrigins: z.array(z.string().url('is not an origin URL (e.g. https://app.example)')).optional(),
     tokens: z.array(tokenSchema).optional(),
+    mirror: z.boolean().optional(),
+    resyncIntervalSeconds: whole(1, 86_400).optional(),
     limits: z
       .object({
         maxDepth: whole(1, 1000),
@@ -55,6 +57,7 @@ const FLAG_NAMES: Record<string, string> = {
   port: '--port',
   hostTimeoutMs: '--host-timeout',
   maxImages: '--max-images',
+  resyncIntervalSeconds: '--resync-interval',
   corsOrigins: '--cors-origin',
   'limits.maxDepth': '--max-depth',
   'limits.maxAliases': '--max-aliases',
@@ -100,6 +103,10 @@ export interface Config {
   tokens: AuthToken[];
   insecureNoAuth: boolean;
   limits: QueryLimits;
+  /** Serve inventories from memory, kept current by each host's /events stream (see src/live). */
+  mirror: boolean;
+  /** Mirror mode: full reload of every host this often, healing drift the events missed. */
+  resyncIntervalSeconds: number;
 }
 
 export interface QueryLimits {
@@ -116,6 +123,7 @@ export const DEFAULTS = {
   hostTimeoutMs: 5000,
   maxImages: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
+  resyncIntervalSeconds: 300,
   limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20000, maxBodyBytes: 100 * 1024 },
 } as const;
 
@@ -136,6 +144,8 @@ export interface ConfigInput {
   introspection?: boolean;
   corsOrigins?: string[];
   limits?: Partial<Record<keyof QueryLimits, number | string>>;
+  mirror?: boolean;
+  resyncInterval?: number | string;
 }
 
 function readConfigFile(path: string): Settings {
@@ -180,6 +190,7 @@ function fromFlags(input: ConfigInput): Settings {
     hostTimeoutMs: input.hostTimeoutMs,
     maxImages: input.maxImages,
     corsOrigins: input.corsOrigins,
+    resyncIntervalSeconds: input.resyncInterval,
     limits: input.limits && defined(input.limits),
   };
   return validate(defined(raw), 'flags');
@@ -246,5 +257,7 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     tokens,
     insecureNoAuth,
     limits: { ...DEFAULTS.limits, ...file?.limits, ...flags.limits },
+    mirror: input.mirror ?? file?.mirror ?? false,
+    resyncIntervalSeconds: flags.resyncIntervalSeconds ?? file?.resyncIntervalSeconds ?? DEFAULTS.resyncIntervalSeconds,
   };
 }

@@ -4,12 +4,15 @@ import type { Logger } from './logger.js';
 import { hostGraphQLError, type HostError } from './docker/errors.js';
 import { createLoaders, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
+import type { LiveHub } from './live/hub.js';
 import { RequestFilters } from './inventory/filter-cache.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
   source: InventorySource;
   config: Config;
+  /** Each host's shared /events stream (subscriptions); absent where nothing is live (most tests). */
+  live?: LiveHub;
   /** Where yoga reports unexpected (masked) errors; none in tests. */
   logger?: Logger;
 }

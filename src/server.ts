@@ -6,6 +6,8 @@ import type { Logger } from './logger.js';
 import { HostRegistry } from './docker/hosts.js';
 import { EngineSource, type InventorySource } from './docker/source.js';
 import { HostError } from './docker/errors.js';
+import { LiveHub } from './live/hub.js';
+import { MirrorSource } from './live/mirror.js';
 import { TokenChecker } from './security.js';
 
 /**
@@ -48,8 +50,12 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
 
 export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions, ...(options.logger ? { logger: options.logger } : {}) });
-  const source = new EngineSource(registry);
-  const app = createApp({ source, config, ...(options.logger ? { logger: options.logger } : {}) });
+  // One /events stream per host, shared by the mirror and every subscription; container events only feed a mirror.
+  const live = new LiveHub(registry, { types: config.mirror ? ['image', 'container'] : ['image'] });
+  const direct = new EngineSource(registry);
+  const mirror = config.mirror ? new MirrorSource(direct, live, { resyncMs: config.resyncIntervalSeconds * 1000 }).start() : undefined;
+  const source: InventorySource = mirror ?? direct;
+  const app = createApp({ source, live, config, ...(options.logger ? { logger: options.logger } : {}) });
   const tokens = new TokenChecker(config.tokens);
 
   let closing: Promise<void> | undefined;
@@ -104,6 +110,8 @@ export async function startServer(config: Config, options: { registryOptions?: {
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
+          mirror?.close();
+          live.close();
           registry.close();
           resolve();
         });
