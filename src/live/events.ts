@@ -66,7 +66,10 @@ export function parseEventLine(host: string, line: string, types: readonly strin
   if (!action || id === undefined || action.length > 200 || id.length > 1000) return undefined;
   const name = r.Actor?.Attributes?.name;
   let timeNano: bigint;
-  if (typeof r.timeNano === 'number' && Number.isFinite(r.timeNano)) timeNano = BigInt(Math.trunc(r.timeNano));
+  // Read from the text: nanoseconds since 1970 are past 2^53, so the parsed number has lost its last digits.
+  const exact = /"timeNano"\s*:\s*(\d{1,25})\b/.exec(line)?.[1];
+  if (exact !== undefined && typeof r.timeNano === 'number') timeNano = BigInt(exact);
+  else if (typeof r.timeNano === 'number' && Number.isFinite(r.timeNano)) timeNano = BigInt(Math.trunc(r.timeNano));
   else if (typeof r.time === 'number' && Number.isFinite(r.time)) timeNano = BigInt(Math.trunc(r.time)) * 1_000_000_000n;
   else timeNano = BigInt(Date.now()) * 1_000_000n;
   return { host, type, action, id, name: typeof name === 'string' && name.length <= 1000 ? name : undefined, timeNano };
