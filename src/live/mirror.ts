@@ -55,6 +55,7 @@ export class MirrorSource implements LiveInventory {
   private readonly mirrors = new Map<string, HostMirror>();
   private readonly listeners = new Set<(host: string) => void>();
   private resync: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly now: () => number;
 
   constructor(
@@ -85,6 +86,7 @@ export class MirrorSource implements LiveInventory {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.resync);
     for (const m of this.mirrors.values()) {
       m.unsubscribe();
@@ -99,6 +101,7 @@ export class MirrorSource implements LiveInventory {
   }
 
   private request(m: HostMirror, kinds: readonly Kind[], delayMs: number): void {
+    if (this.closed) return;
     for (const k of kinds) m.dirty.add(k);
     if (m.running || m.debounce) return;
     m.debounce = setTimeout(() => {
@@ -113,7 +116,7 @@ export class MirrorSource implements LiveInventory {
     m.running = this.load(m, kinds).finally(() => {
       m.running = undefined;
       m.firstDone();
-      if (m.dirty.size > 0) return this.run(m);
+      if (m.dirty.size > 0 && !this.closed) return this.run(m);
       for (const w of m.waiters.splice(0)) w();
     });
   }
