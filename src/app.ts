@@ -4,6 +4,7 @@ import { createContext, type AppDeps, type Context } from './context.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { renderGraphiQLPage } from './graphiql.js';
 import { schema } from './schema/index.js';
+import { liveQueryPlugins } from './live/live-query.js';
 import { useStaleMirror } from './live/stale.js';
 import { requestScopes, securityPlugins } from './security.js';
 
@@ -63,6 +64,6 @@ export function createApp(deps: AppDeps): App {
     cors: deps.config.corsOrigins.length
       ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
       : false,
-    plugins: [...securityPlugins(deps.config), usePartialErrors(), useStaleMirror()],
+    plugins: [...securityPlugins(deps.config), usePartialErrors(), useStaleMirror(), ...liveQueryPlugins(deps)],
   });
 }

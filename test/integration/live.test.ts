@@ -212,6 +212,19 @@ describe('mirror mode', () => {
     await eventually('event after reconnect', () => app.query<Inventory>(INVENTORY), (r) => JSON.stringify(answerView(r.data!, 'a')) === JSON.stringify(after));
   });
 
+  it('a live query gets a new result when a tag on the engine changes what it reads', async () => {
+    const app = live({ mirror: true });
+    await app.query(INVENTORY);
+    const s = await subscribe<{ images: { nodes: Array<{ repoTags: string[] }> } }>(app.app, `query @live { images(hosts: ["a"]) { nodes { repoTags } } }`);
+    closers.push(s.close);
+    const first = await s.next();
+    expect(first.data!.images.nodes.flatMap((n) => n.repoTags)).not.toContain('live/a:live');
+    await tagImage(a.socket, baseA, 'live/a', 'live');
+    const seen = await s.until((r) => r.some((x) => x.images.nodes.some((n) => n.repoTags.includes('live/a:live'))));
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    await untagImage(a.socket, 'live/a:live');
+  });
+
   it('--mirror off keeps direct mode: every query reads the engine, stream OFF, inventoryAge null', async () => {
     const app = live();
     proxy.reset();
