@@ -7,6 +7,8 @@ import { useCachedGraphiQL } from './graphiql-page.js';
 import { schema } from './schema/index.js';
 import { securityPlugins } from './security.js';
 import { HostVisibility } from './visibility.js';
+import { liveQueryPlugins } from './live/live-query.js';
+import { useStaleMirror } from './live/stale.js';
 
 /**
  * Appends the per-host partial errors collected during execution to the result, and gives variable
@@ -69,6 +71,9 @@ export function createApp(deps: AppDeps): App {
       ...securityPlugins(deps.config, visibility.tokens),
       usePartialErrors(),
       ...executionPlugins(),
+      useStaleMirror(),
+      // after graphql-jit's: the live-query store wraps whatever execute function is in place
+      ...liveQueryPlugins(deps),
     ],
   });
 }

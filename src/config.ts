@@ -35,6 +35,8 @@ export const settingsSchema = z
     corsOrigins: z.array(z.string().url('is not an origin URL (e.g. https://app.example)')).optional(),
     tokens: z.array(tokenSchema).optional(),
     dockerContexts: z.custom<DockerContextsSetting>((v) => v === true || v === false || v === 'all', 'expected true, false or "all"').optional(),
+    mirror: z.boolean().optional(),
+    resyncIntervalSeconds: whole(1, 86_400).optional(),
     limits: z
       .object({
         maxDepth: whole(1, 1000),
@@ -58,6 +60,7 @@ const FLAG_NAMES: Record<string, string> = {
   port: '--port',
   hostTimeoutMs: '--host-timeout',
   maxImages: '--max-images',
+  resyncIntervalSeconds: '--resync-interval',
   corsOrigins: '--cors-origin',
   dockerContexts: '--docker-contexts',
   'limits.maxDepth': '--max-depth',
@@ -104,6 +107,10 @@ export interface Config {
   tokens: AuthToken[];
   insecureNoAuth: boolean;
   limits: QueryLimits;
+  /** Serve inventories from memory, kept current by each host's /events stream (see src/live). */
+  mirror: boolean;
+  /** Mirror mode: full reload of every host this often, healing drift the events missed. */
+  resyncIntervalSeconds: number;
 }
 
 export interface QueryLimits {
@@ -122,6 +129,7 @@ export const DEFAULTS = {
   hostTimeoutMs: 5000,
   maxImages: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
+  resyncIntervalSeconds: 300,
   limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024 },
 } as const;
 
@@ -144,6 +152,8 @@ export interface ConfigInput {
   limits?: Partial<Record<keyof QueryLimits, number | string>>;
   /** Also the docker CLI's contexts as hosts: true, or 'all' to include `default` (validated like the file's key). */
   dockerContexts?: boolean | string;
+  mirror?: boolean;
+  resyncInterval?: number | string;
 }
 
 function readConfigFile(path: string): Settings {
@@ -189,6 +199,7 @@ function fromFlags(input: ConfigInput): Settings {
     maxImages: input.maxImages,
     corsOrigins: input.corsOrigins,
     dockerContexts: input.dockerContexts,
+    resyncIntervalSeconds: input.resyncInterval,
     limits: input.limits && defined(input.limits),
   };
   return validate(defined(raw), 'flags');
@@ -264,5 +275,7 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     tokens,
     insecureNoAuth,
     limits: { ...DEFAULTS.limits, ...file?.limits, ...flags.limits },
+    mirror: input.mirror ?? file?.mirror ?? false,
+    resyncIntervalSeconds: flags.resyncIntervalSeconds ?? file?.resyncIntervalSeconds ?? DEFAULTS.resyncIntervalSeconds,
   };
 }

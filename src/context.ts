@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import { hostGraphQLError, type HostError } from './docker/errors.js';
 import { createLoaders, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
+import type { LiveHub } from './live/hub.js';
 import { RequestFilters } from './inventory/filter-cache.js';
 import type { HostVisibility } from './visibility.js';
 
@@ -11,6 +12,8 @@ import type { HostVisibility } from './visibility.js';
 export interface AppDeps {
   source: InventorySource;
   config: Config;
+  /** Each host's shared /events stream (subscriptions); absent where nothing is live (most tests). */
+  live?: LiveHub;
   /** Where yoga reports unexpected (masked) errors; none in tests. */
   logger?: Logger;
   /** Who sees which hosts; the server passes the one it also asks for /readyz. Default: built from config.tokens. */

@@ -11,6 +11,8 @@ import { HostRegistry } from './docker/hosts.js';
 import { EngineSource, type InventorySource } from './docker/source.js';
 import { HostError } from './docker/errors.js';
 import { HostVisibility } from './visibility.js';
+import { LiveHub } from './live/hub.js';
+import { MirrorSource } from './live/mirror.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -46,9 +48,13 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
 
 export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions, ...(options.logger ? { logger: options.logger } : {}) });
-  const source = new EngineSource(registry);
+  // One /events stream per host, shared by the mirror and every subscription; container events only feed a mirror.
+  const live = new LiveHub(registry, { types: config.mirror ? ['image', 'container'] : ['image'] });
+  const direct = new EngineSource(registry);
+  const mirror = config.mirror ? new MirrorSource(direct, live, { resyncMs: config.resyncIntervalSeconds * 1000 }).start() : undefined;
+  const source: InventorySource = mirror ?? direct;
   const visibility = new HostVisibility(config.tokens, source.hostNames());
-  const app = createApp({ source, config, visibility, ...(options.logger ? { logger: options.logger } : {}) });
+  const app = createApp({ source, live, config, visibility, ...(options.logger ? { logger: options.logger } : {}) });
 
   let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
@@ -99,6 +105,8 @@ export async function startServer(config: Config, options: { registryOptions?: {
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
+          mirror?.close();
+          live.close();
           registry.close();
           resolve();
         });

@@ -37,6 +37,8 @@ export function serveOptions(cmd: Command): Command {
     .option('--max-cost <n>', 'estimated cost per query, list sizes counted (default 1000000)')
     .option('--max-body-bytes <n>', 'request body size (default 102400)')
     .option('--max-answer-bytes <n>', "an answer's JSON size; past it RESPONSE_TOO_LARGE (default 67108864)")
+    .option('--mirror', "serve inventories from memory, kept current by each host's /events stream")
+    .option('--resync-interval <s>', 'mirror mode: full reload of every host every S seconds (default 300)')
     .option('--no-graphiql', 'do not serve GraphiQL')
     .option('--introspection', 'allow introspection (default: not in production)')
     .option('--no-introspection', 'refuse introspection');
@@ -73,6 +75,8 @@ export function configInput(cmd: Command): ConfigInput {
     ...(Array.isArray(o.corsOrigin) ? { corsOrigins: o.corsOrigin } : {}),
     ...(contexts !== undefined ? { dockerContexts: contexts === 'true' ? true : contexts === 'false' ? false : contexts } : {}),
     limits,
+    ...(o.mirror === true ? { mirror: true } : {}),
+    ...(str('resyncInterval') !== undefined ? { resyncInterval: str('resyncInterval')! } : {}),
     ...(given('graphiql') && o.graphiql === false ? { graphiql: false } : {}),
     ...(given('introspection') ? { introspection: o.introspection === true } : {}),
   };

@@ -1,4 +1,5 @@
-import { lexicographicSortSchema } from 'graphql';
+import { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
+import { GraphQLSchema, lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { builder } from './builder.js';
 import './refs.js';
 import './image-inputs.js';
@@ -7,6 +8,13 @@ import './host.js';
 import './container.js';
 import './image-group.js';
 import './stats.js';
+import './host-live.js';
+import './subscription.js';
 
 /** The schema, sorted so the printed SDL is stable. Only app.ts and the schema printer import this. */
-export const schema = lexicographicSortSchema(builder.toSchema());
+export const schema = lexicographicSortSchema(withLiveDirective(builder.toSchema()));
+
+/** `@live` (live queries, answered in mirror mode; see src/live/live-query.ts). */
+function withLiveDirective(built: GraphQLSchema): GraphQLSchema {
+  return new GraphQLSchema({ ...built.toConfig(), directives: [...specifiedDirectives, GraphQLLiveDirective] });
+}

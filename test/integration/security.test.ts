@@ -41,9 +41,9 @@ async function raw(t: TestApp, init: RequestInit & { path?: string } = {}) {
 }
 
 describe('read-only', () => {
-  it('has no mutation or subscription type', () => {
+  it('has no mutation type; the one subscription only reads (image events)', () => {
     expect(schema.getMutationType()).toBeUndefined();
-    expect(schema.getSubscriptionType()).toBeUndefined();
+    expect(Object.keys(schema.getSubscriptionType()?.getFields() ?? {})).toEqual(['imageEvents']);
   });
 
   it('refuses any non-GET request in the host client, before it reaches the engine', async () => {

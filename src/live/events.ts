@@ -1,0 +1,220 @@
+/** Module: one Engine API /events stream per host, shared by every consumer (mirror, subscriptions). */
+import type { IncomingMessage } from 'node:http';
+import type { EngineClient } from '../docker/hosts.js';
+
+/** One engine event, narrowed to what fleetgraph uses. */
+export interface EngineEvent {
+  host: string;
+  /** "image" or "container" (older engines and Podman may leave it out: then "image" when asked only for images). */
+  type: string;
+  /** As the engine names it: tag, untag, delete, import, load, pull, … (Podman: remove). */
+  action: string;
+  /** Actor.ID: an image ID for classic-store image events (bare hex on Podman), or a reference. */
+  id: string;
+  /** Actor.Attributes.name, when the engine gave one. */
+  name: string | undefined;
+  timeNano: bigint;
+}
+
+export const STREAM_STATES = ['CONNECTED', 'RECONNECTING', 'DOWN', 'OFF'] as const;
+export type StreamState = (typeof STREAM_STATES)[number];
+
+export interface StreamListener {
+  event?(e: EngineEvent): void;
+  /**
+   * The stream is (re)connected. Events may have been lost before this moment (the engine keeps only its
+   * last 256 events, and drops events for a slow reader), so a consumer that keeps state reloads it now.
+   */
+  connected?(): void;
+  state?(s: StreamState): void;
+}
+
+export interface StreamOptions {
+  /** Event types to ask for (filters={"type":[…]}). */
+  types: readonly string[];
+  /** Longest accepted event line; a longer one ends the connection (and a reload follows the reconnect). */
+  maxLineBytes?: number;
+  /** Reconnect backoff: first pause, doubled per failed attempt up to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Failed attempts in a row after which the stream is reported DOWN rather than RECONNECTING. */
+  downAfter?: number;
+}
+
+const DEFAULT_MAX_LINE = 64 * 1024;
+
+/** "seconds.nanoseconds", the form `since=` takes with full precision. */
+export function sinceParam(timeNano: bigint): string {
+  const s = timeNano / 1_000_000_000n;
+  const ns = timeNano % 1_000_000_000n;
+  return `${s}.${ns.toString().padStart(9, '0')}`;
+}
+
+/** One line of /events into an EngineEvent; undefined for a line that is not an event we can use. */
+export function parseEventLine(host: string, line: string, types: readonly string[]): EngineEvent | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as { Type?: unknown; Action?: unknown; status?: unknown; id?: unknown; Actor?: { ID?: unknown; Attributes?: Record<string, unknown> }; timeNano?: unknown; time?: unknown };
+  const type = typeof r.Type === 'string' ? r.Type : types.length === 1 ? types[0]! : 'image';
+  const action = typeof r.Action === 'string' ? r.Action : typeof r.status === 'string' ? r.status : undefined;
+  const id = typeof r.Actor?.ID === 'string' ? r.Actor.ID : typeof r.id === 'string' ? r.id : undefined;
+  if (!action || id === undefined || action.length > 200 || id.length > 1000) return undefined;
+  const name = r.Actor?.Attributes?.name;
+  let timeNano: bigint;
+  // Read from the text: nanoseconds since 1970 are past 2^53, so the parsed number has lost its last digits.
+  const exact = /"timeNano"\s*:\s*(\d{1,25})\b/.exec(line)?.[1];
+  if (exact !== undefined && typeof r.timeNano === 'number') timeNano = BigInt(exact);
+  else if (typeof r.timeNano === 'number' && Number.isFinite(r.timeNano)) timeNano = BigInt(Math.trunc(r.timeNano));
+  else if (typeof r.time === 'number' && Number.isFinite(r.time)) timeNano = BigInt(Math.trunc(r.time)) * 1_000_000_000n;
+  else timeNano = BigInt(Date.now()) * 1_000_000n;
+  return { host, type, action, id, name: typeof name === 'string' && name.length <= 1000 ? name : undefined, timeNano };
+}
+
+/**
+ * One host's /events, opened while anyone listens and closed after the last leaves. Lines are JSON, one
+ * event each, capped at maxLineBytes. Reconnects with backoff and `since=` the last event seen; the engine
+ * replays from its buffer including the event whose timeNano equals since, so events at or before the
+ * last one seen are dropped here (by time, and by identity at the same nanosecond). Every (re)connect
+ * tells listeners `connected()`: the buffer holds only 256 events, so only a reload is sure to reconcile.
+ * GET only: the request goes through the client's read-only modem (hosts.ts guardReadOnly).
+ */
+export class HostEventStream {
+  private readonly listeners = new Set<StreamListener>();
+  private current: StreamState = 'OFF';
+  private response: IncomingMessage | undefined;
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private lastNano: bigint | undefined;
+  private seenAtLast = new Set<string>();
+  /** Connections opened, for tests and metrics. */
+  connections = 0;
+
+  constructor(
+    private readonly client: EngineClient,
+    private readonly options: StreamOptions,
+  ) {}
+
+  get host(): string {
+    return this.client.name;
+  }
+
+  get state(): StreamState {
+    return this.current;
+  }
+
+  /** Starts the stream on the first listener; the returned function removes the listener (and stops the stream after the last). */
+  subscribe(listener: StreamListener): () => void {
+    this.listeners.add(listener);
+    if (this.listeners.size === 1) this.open();
+    return () => {
+      if (!this.listeners.delete(listener)) return;
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    this.listeners.clear();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const controller = this.controller;
+    this.controller = undefined;
+    controller?.abort();
+    this.response?.destroy();
+    this.response = undefined;
+    this.setState('OFF');
+  }
+
+  private setState(s: StreamState): void {
+    if (s === this.current) return;
+    this.current = s;
+    for (const l of [...this.listeners]) l.state?.(s);
+  }
+
+  private open(): void {
+    if (this.listeners.size === 0) return;
+    const controller = new AbortController();
+    this.controller = controller;
+    const query: Record<string, string> = { filters: JSON.stringify({ type: this.options.types }) };
+    if (this.lastNano !== undefined) query.since = sinceParam(this.lastNano);
+    // Headers must come within the host deadline; after that the stream may stay quiet for as long as the engine has nothing to say.
+    const headerTimer = setTimeout(() => controller.abort(), this.client.config.timeoutMs);
+    const dial = this.client.docker.modem.dial.bind(this.client.docker.modem) as (o: object, cb: (err: unknown, data: unknown) => void) => void;
+    dial({ path: '/events?', method: 'GET', options: query, isStream: true, abortSignal: controller.signal, statusCodes: { 200: true } }, (err, data) => {
+      clearTimeout(headerTimer);
+      const res = data as IncomingMessage | null;
+      if (controller !== this.controller || controller.signal.aborted) {
+        res?.destroy();
+        if (controller === this.controller) this.retry();
+        return;
+      }
+      if (err || !res) return this.retry();
+      this.response = res;
+      this.connections++;
+      this.failures = 0;
+      this.setState('CONNECTED');
+      for (const l of [...this.listeners]) l.connected?.();
+      this.read(res, controller);
+    });
+  }
+
+  private read(res: IncomingMessage, controller: AbortController): void {
+    const max = this.options.maxLineBytes ?? DEFAULT_MAX_LINE;
+    let pending = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.trim()) this.deliver(line);
+      }
+      if (pending.length > max) res.destroy();
+    });
+    const ended = () => {
+      if (controller !== this.controller) return;
+      this.response = undefined;
+      this.retry();
+    };
+    res.on('end', ended);
+    res.on('close', ended);
+    res.on('error', () => undefined);
+  }
+
+  private deliver(line: string): void {
+    const e = parseEventLine(this.host, line, this.options.types);
+    if (!e) return;
+    const key = `${e.type}\u0000${e.action}\u0000${e.id}\u0000${e.name ?? ''}`;
+    if (this.lastNano !== undefined) {
+      if (e.timeNano < this.lastNano) return;
+      if (e.timeNano === this.lastNano) {
+        if (this.seenAtLast.has(key)) return;
+        this.seenAtLast.add(key);
+      }
+    }
+    if (this.lastNano === undefined || e.timeNano > this.lastNano) {
+      this.lastNano = e.timeNano;
+      this.seenAtLast = new Set([key]);
+    }
+    for (const l of [...this.listeners]) l.event?.(e);
+  }
+
+  private retry(): void {
+    if (this.listeners.size === 0 || this.timer) return;
+    this.controller = undefined;
+    this.failures++;
+    this.setState(this.failures > (this.options.downAfter ?? 3) ? 'DOWN' : 'RECONNECTING');
+    const pause = Math.min((this.options.minBackoffMs ?? 250) * 2 ** Math.min(this.failures - 1, 10), this.options.maxBackoffMs ?? 5000);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.open();
+    }, pause);
+    this.timer.unref();
+  }
+}

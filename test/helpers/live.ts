@@ -1,0 +1,123 @@
+/**
+ * Module: apps with the live parts (a LiveHub, optionally a MirrorSource) over real host clients, and a
+ * small SSE reader for subscriptions through app.fetch (no port).
+ */
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig, type ConfigInput } from '../../src/config.js';
+import { HostRegistry } from '../../src/docker/hosts.js';
+import { EngineSource } from '../../src/docker/source.js';
+import { LiveHub } from '../../src/live/hub.js';
+import { MirrorSource } from '../../src/live/mirror.js';
+import { queryApp, type TestQuery } from './app.js';
+
+export interface LiveApp {
+  app: App;
+  registry: HostRegistry;
+  hub: LiveHub;
+  direct: EngineSource;
+  mirror: MirrorSource | undefined;
+  query: TestQuery;
+  close(): void;
+}
+
+export function createLiveApp(
+  hosts: Array<{ name: string; endpoint: string }>,
+  options: { mirror?: boolean; resyncMs?: number; input?: ConfigInput; env?: NodeJS.ProcessEnv; minBackoffMs?: number; maxBackoffMs?: number } = {},
+): LiveApp {
+  const config = loadConfig({ ...options.input, hosts: hosts.map((h) => `${h.name}=${h.endpoint}`) }, options.env ?? {});
+  const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, breakerResetMs: 300 });
+  const hub = new LiveHub(registry, { types: options.mirror ? ['image', 'container'] : ['image'], minBackoffMs: options.minBackoffMs ?? 100, maxBackoffMs: options.maxBackoffMs ?? 500 });
+  const direct = new EngineSource(registry);
+  const mirror = options.mirror ? new MirrorSource(direct, hub, { resyncMs: options.resyncMs ?? 600_000 }).start() : undefined;
+  const app = createApp({ source: mirror ?? direct, live: hub, config });
+  return {
+    app,
+    registry,
+    hub,
+    direct,
+    mirror,
+    query: (q, v, h) => queryApp(app, q, v, h),
+    close() {
+      mirror?.close();
+      hub.close();
+      registry.close();
+    },
+  };
+}
+
+export interface Subscription<T> {
+  /** The next `data` payload (or the first error list); rejects after timeoutMs. */
+  next(timeoutMs?: number): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
+  /** Collects payloads until `done` says so (or rejects after timeoutMs, listing what came). */
+  until(done: (seen: T[]) => boolean, timeoutMs?: number): Promise<T[]>;
+  close(): void;
+}
+
+/** POST a subscription with Accept: text/event-stream and read its `event: next` messages. */
+export async function subscribe<T>(app: App, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Subscription<T>> {
+  const controller = new AbortController();
+  const res = await app.fetch('http://fleetgraph/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const queue: Array<{ data?: T; errors?: never }> = [];
+  const waiting: Array<() => void> = [];
+  let buffer = '';
+  let ended = false;
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let sep: number;
+        while ((sep = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, sep);
+          buffer = buffer.slice(sep + 2);
+          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (data) queue.push(JSON.parse(data) as { data?: T });
+        }
+        for (const w of waiting.splice(0)) w();
+      }
+    } catch {
+      // aborted by close()
+    }
+    ended = true;
+    for (const w of waiting.splice(0)) w();
+  })();
+  const next: Subscription<T>['next'] = async (timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (queue.length === 0) {
+      if (ended) throw new Error(`subscription ended (HTTP ${res.status})`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no subscription message in time');
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        setTimeout(resolve, left);
+      });
+    }
+    return queue.shift()!;
+  };
+  return {
+    next,
+    async until(done, timeoutMs = 15_000) {
+      const seen: T[] = [];
+      const deadline = Date.now() + timeoutMs;
+      while (!done(seen)) {
+        const m = await next(deadline - Date.now()).catch((err: Error) => {
+          throw new Error(`${err.message}; seen: ${JSON.stringify(seen)}`);
+        });
+        if (m.errors) throw new Error(JSON.stringify(m.errors));
+        if (m.data) seen.push(m.data);
+      }
+      return seen;
+    },
+    close() {
+      controller.abort();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * HostEventStream against a scripted /events server on a unix socket: shapes and faults a real engine
+ * will not produce on demand (a replay after since=, an over-long line, a stream cut mid-line).
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { HostRegistry } from '../../src/docker/hosts.js';
+import { HostEventStream, parseEventLine, sinceParam, type EngineEvent } from '../../src/live/events.js';
+
+interface Served {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+}
+
+const line = (t: bigint, action: string, id: string, name?: string) =>
+  JSON.stringify({ Type: 'image', Action: action, Actor: { ID: id, Attributes: name ? { name } : {} }, time: Number(t / 1_000_000_000n), timeNano: 0 }).replace('"timeNano":0', `"timeNano":${t}`) + '\n';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** Each connection to /events gets the next script: lines to write, then whether to end the response. */
+async function scriptedEngine(scripts: Array<{ lines: string[]; end: boolean }>): Promise<{ endpoint: string; served: Served[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-events-'));
+  const socket = join(dir, 'e.sock');
+  const served: Served[] = [];
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    served.push({ method: req.method ?? '', path: url.pathname.replace(/^\/v\d+\.\d+/, ''), query: url.searchParams });
+    const script = scripts[n++];
+    if (!script) return; // later connections just hang open
+    res.writeHead(200, { 'content-type': 'application/json', 'api-version': '1.41' });
+    res.flushHeaders();
+    for (const l of script.lines) res.write(l);
+    if (script.end) res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { endpoint: `unix://${socket}`, served };
+}
+
+function streamTo(endpoint: string, maxLineBytes?: number): HostEventStream {
+  const config = loadConfig({ hosts: [`e=${endpoint}`] }, {});
+  const registry = new HostRegistry(config.hosts, { maxResponseBytes: 1024 * 1024 });
+  cleanups.push(() => registry.close());
+  const stream = new HostEventStream(registry.client('e'), { types: ['image'], minBackoffMs: 10, maxBackoffMs: 20, ...(maxLineBytes ? { maxLineBytes } : {}) });
+  cleanups.push(() => stream.stop());
+  return stream;
+}
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const ID1 = 'sha256:' + '1'.repeat(64);
+const ID2 = 'sha256:' + '2'.repeat(64);
+
+describe('HostEventStream', () => {
+  it('reconnects with since= the last event and drops the replayed ones (including the one at exactly since)', async () => {
+    const t1 = 1_700_000_000_100_000_000n;
+    const t2 = 1_700_000_000_200_000_005n;
+    const t3 = 1_700_000_000_300_000_000n;
+    const engine = await scriptedEngine([
+      { lines: [line(t1, 'tag', ID1, 'a:1'), line(t2, 'tag', ID1, 'a:2')], end: true },
+      // The engine replays from its buffer, including the event whose timeNano equals since.
+      { lines: [line(t1, 'tag', ID1, 'a:1'), line(t2, 'tag', ID1, 'a:2'), line(t2, 'untag', ID2), line(t3, 'delete', ID2)], end: false },
+    ]);
+    const stream = streamTo(engine.endpoint);
+    const seen: EngineEvent[] = [];
+    let connects = 0;
+    stream.subscribe({ event: (e) => seen.push(e), connected: () => connects++ });
+    await until(() => seen.length >= 4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.map((e) => [e.action, e.name ?? e.id])).toEqual([
+      ['tag', 'a:1'],
+      ['tag', 'a:2'],
+      ['untag', ID2],
+      ['delete', ID2],
+    ]);
+    expect(connects).toBe(2);
+    expect(engine.served.map((s) => [s.method, s.path])).toEqual([
+      ['GET', '/events'],
+      ['GET', '/events'],
+    ]);
+    expect(engine.served[0]!.query.get('since')).toBeNull();
+    expect(engine.served[1]!.query.get('since')).toBe(sinceParam(t2));
+    expect(sinceParam(t2)).toBe('1700000000.200000005');
+    expect(JSON.parse(engine.served[0]!.query.get('filters')!)).toEqual({ type: ['image'] });
+    expect(stream.state).toBe('CONNECTED');
+  });
+
+  it('a line over the bound ends the connection (and a reconnect follows); lines split across chunks are joined', async () => {
+    const t = 1_700_000_000_000_000_000n;
+    const whole = line(t + 1n, 'tag', ID1, 'b:1');
+    const engine = await scriptedEngine([
+      { lines: ['{"Type":"image","x":"' + 'x'.repeat(5000)], end: false },
+      { lines: [whole.slice(0, 20), whole.slice(20)], end: false },
+    ]);
+    const stream = streamTo(engine.endpoint, 1024);
+    const seen: EngineEvent[] = [];
+    stream.subscribe({ event: (e) => seen.push(e) });
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ action: 'tag', name: 'b:1', id: ID1 });
+    expect(stream.connections).toBe(2);
+  });
+
+  it('one connection for every listener; closed after the last leaves; DOWN after repeated failures', async () => {
+    const engine = await scriptedEngine([{ lines: [], end: false }]);
+    const stream = streamTo(engine.endpoint);
+    const off1 = stream.subscribe({});
+    const off2 = stream.subscribe({});
+    await until(() => stream.state === 'CONNECTED');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(engine.served).toHaveLength(1);
+    off1();
+    expect(stream.state).toBe('CONNECTED');
+    off2();
+    expect(stream.state).toBe('OFF');
+
+    const nowhere = streamTo('unix:///nonexistent/fleetgraph-events.sock');
+    const states: string[] = [];
+    nowhere.subscribe({ state: (s) => states.push(s) });
+    await until(() => nowhere.state === 'DOWN');
+    expect(states[0]).toBe('RECONNECTING');
+  });
+});
+
+describe('parseEventLine', () => {
+  it('reads current and old (status/id) shapes; ignores what is not an event', () => {
+    expect(parseEventLine('h', line(5n, 'tag', ID1, 'r:t'), ['image'])).toMatchObject({ host: 'h', type: 'image', action: 'tag', id: ID1, name: 'r:t', timeNano: 5n });
+    expect(parseEventLine('h', JSON.stringify({ status: 'untag', id: ID1, time: 3 }), ['image'])).toMatchObject({ type: 'image', action: 'untag', timeNano: 3_000_000_000n });
+    expect(parseEventLine('h', 'not json', ['image'])).toBeUndefined();
+    expect(parseEventLine('h', '42', ['image'])).toBeUndefined();
+    expect(parseEventLine('h', JSON.stringify({ Type: 'image' }), ['image'])).toBeUndefined();
+  });
+});

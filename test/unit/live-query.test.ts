@@ -1,0 +1,104 @@
+/**
+ * `query @live` in mirror mode, over SSE through app.fetch: a new result when the mirror changes a host
+ * the request may see, fresh loaders per run, at most one result per 250 ms, nothing for hidden hosts.
+ */
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { EngineEvent, StreamListener, StreamState } from '../../src/live/events.js';
+import type { LiveHub } from '../../src/live/hub.js';
+import { MirrorSource } from '../../src/live/mirror.js';
+import { fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
+import { subscribe } from '../helpers/live.js';
+
+class StubStream {
+  state: StreamState = 'CONNECTED';
+  listeners = new Set<StreamListener>();
+  subscribe(l: StreamListener) {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  emit(id: string) {
+    const e: EngineEvent = { host: 'x', type: 'image', action: 'tag', id, name: undefined, timeNano: 1n };
+    for (const l of this.listeners) l.event?.(e);
+  }
+}
+
+function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}) {
+  const source = fakeSource(spec);
+  const streams = new Map(source.hostNames().map((h) => [h, new StubStream()]));
+  const hub = { stream: (h: string) => streams.get(h)!, close: () => undefined } as unknown as LiveHub;
+  const mirror = new MirrorSource(source, hub, { resyncMs: 600_000, debounceMs: 5 }).start();
+  const config = loadConfig({ hosts: source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, env);
+  return { app: createApp({ source: mirror, config, live: hub }), streams, mirror };
+}
+
+interface A {
+  images: { totalCount: number; nodes: Array<{ id: string }> };
+}
+const LIVE = `query @live { images { totalCount nodes { id } } }`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('live queries (mirror mode)', () => {
+  it('answer again when the mirror changes a host, with the new data', async () => {
+    const spec: FakeSourceSpec = { images: { h: [fakeImage({ id: fakeId(1) })], k: [] } };
+    const { app, streams, mirror } = setup(spec);
+    await mirror.images('h');
+    const s = await subscribe<A>(app, LIVE);
+    try {
+      const first = await s.next();
+      expect(first.data!.images.nodes.map((n) => n.id)).toEqual([fakeId(1)]);
+      spec.images!.h = [fakeImage({ id: fakeId(1) }), fakeImage({ id: fakeId(2) })];
+      streams.get('h')!.emit(fakeId(2));
+      const second = await s.next(3000);
+      expect(second.data!.images.totalCount).toBe(2);
+      expect(second.data!.images.nodes.map((n) => n.id).sort()).toEqual([fakeId(1), fakeId(2)]);
+    } finally {
+      s.close();
+      mirror.close();
+    }
+  });
+
+  it('a burst of changes gives at most one result per 250 ms, the last one current', async () => {
+    const spec: FakeSourceSpec = { images: { h: [] } };
+    const { app, streams, mirror } = setup(spec);
+    await mirror.images('h');
+    const s = await subscribe<A>(app, LIVE);
+    try {
+      await s.next();
+      const t0 = Date.now();
+      for (let i = 1; i <= 20; i++) {
+        spec.images!.h = Array.from({ length: i }, (_, j) => fakeImage({ id: fakeId(j + 1) }));
+        streams.get('h')!.emit(fakeId(i));
+        await sleep(25);
+      }
+      const results = await s.until((seen) => seen.at(-1)?.images.totalCount === 20, 5000);
+      const elapsed = Date.now() - t0;
+      // 20 changes over ~500 ms: without the throttle, about one result per change.
+      expect(results.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
+      expect(results.length).toBeLessThan(10);
+    } finally {
+      s.close();
+      mirror.close();
+    }
+  });
+
+  it("does not answer again for a change on a host the token cannot see", async () => {
+    const spec: FakeSourceSpec = { images: { h: [], k: [] } };
+    const { app, streams, mirror } = setup(spec, { FLEETGRAPH_AUTH_TOKENS: 'tok-k-only-0123456789 hosts=k' });
+    await mirror.images('h');
+    const s = await subscribe<A>(app, LIVE, {}, { authorization: 'Bearer tok-k-only-0123456789' });
+    try {
+      expect((await s.next()).data!.images.totalCount).toBe(0);
+      spec.images!.h = [fakeImage({ id: fakeId(9) })];
+      streams.get('h')!.emit(fakeId(9));
+      await expect(s.next(600)).rejects.toThrow(/no subscription message/);
+      spec.images!.k = [fakeImage({ id: fakeId(8) })];
+      streams.get('k')!.emit(fakeId(8));
+      expect((await s.next(3000)).data!.images.totalCount).toBe(1);
+    } finally {
+      s.close();
+      mirror.close();
+    }
+  });
+});
