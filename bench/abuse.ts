@@ -8,11 +8,11 @@
  * 100 ms plus the time its own engine call takes (measured beside it) throughout.
  * Loopback and unix sockets only; every loop stops by itself. BENCH_NODE_ARGS (e.g. "--cpu-prof") goes to the gateway's node.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { checksTable, verdict, type Check } from './checks.js';
+import { stopGateway, writeReport } from './report.js';
 import { rssOf } from './load-test.js';
 import { startEngines } from '../test/helpers/engine.js';
 import { startFakeEngine } from '../test/helpers/fake-engine.js';
@@ -161,15 +161,9 @@ ${checksTable(checks)}
 
 Verdict: ${verdict(checks)}
 `;
-    const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}abuse.md`, report);
-    process.stdout.write(report);
-    if (verdict(checks) !== 'PASS') process.exitCode = 1;
+    writeReport('abuse.md', report, checks);
   } finally {
-    server?.signal('SIGTERM');
-    if (server) await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5000))]);
-    server?.signal('SIGKILL');
+    await stopGateway(server);
     agent.destroy();
     await odd.stop();
     await Promise.all(engines.map((e) => e.destroy()));

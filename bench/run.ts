@@ -5,12 +5,12 @@
  * Ratios are measured in one run on the same machine; absolute numbers depend on it.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
+import { stopGateway, writeReport } from './report.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
 import { seedFleet } from '../test/helpers/fleet.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
@@ -184,15 +184,9 @@ ${checksTable(checks)}
 
 Verdict: ${verdict(checks)}
 `;
-    const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}README.md`, report);
-    process.stdout.write(report);
-    if (verdict(checks) !== 'PASS') process.exitCode = 1;
+    writeReport('README.md', report, checks);
   } finally {
-    server?.signal('SIGTERM');
-    if (server) await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5000))]);
-    server?.signal('SIGKILL');
+    await stopGateway(server);
     agent.destroy();
     await Promise.all(engines.map((e) => e.destroy()));
   }
