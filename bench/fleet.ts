@@ -17,8 +17,9 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
+import { fakeList, rawGet as rawGetVia, time } from './engine-calls.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
-import { startFakeEngine, type FakeEngine, type FakeImage } from '../test/helpers/fake-engine.js';
+import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
 import { freePort } from '../test/helpers/process.js';
 
@@ -47,25 +48,8 @@ function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)]!, p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)]!, n: s.length };
 }
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-function rawGet(socket: string, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ socketPath: socket, path, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
+const rawGet = (socket: string, path: string) => rawGetVia(socket, path, agent);
 
 // ---- the gateway, in its own process --------------------------------------------------------------
 interface Gateway {
@@ -140,20 +124,6 @@ async function seed(engines: Engine[], perHost: number): Promise<void> {
   );
 }
 
-function fakeList(name: string, n: number): FakeImage[] {
-  return Array.from({ length: n }, (_, i) => ({
-    Id: `sha256:${(i + 1).toString(16).padStart(8, '0')}${name.padEnd(8, '0').slice(0, 8)}${'0'.repeat(48)}`.replace(/[^a-z0-9:]/g, '0'),
-    ParentId: '',
-    RepoTags: [`bench/${name}-${i % 40}:${i}`],
-    RepoDigests: [],
-    Created: 1_700_000_000 + i * 60,
-    Size: 1_000_000 + ((i * 7919) % 100_000),
-    SharedSize: -1,
-    VirtualSize: 1_000_000 + ((i * 7919) % 100_000),
-    Labels: { bench: 'true', index: String(i) },
-    Containers: -1,
-  }));
-}
 
 /** Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost. */
 async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {

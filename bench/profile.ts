@@ -7,6 +7,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fakeList } from './engine-calls.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
 import { freePort } from '../test/helpers/process.js';
 
@@ -28,18 +29,7 @@ const query = QUERIES[flag('query', 'wire')]!;
 const fakes: FakeEngine[] = [];
 for (let i = 0; i < K; i++) fakes.push(await startFakeEngine(`p${i}`));
 for (const f of fakes)
-  f.images.splice(0, f.images.length, ...Array.from({ length: M }, (_, i) => ({
-    Id: `sha256:${f.name}${String(i).padStart(62, '0')}`,
-    ParentId: '',
-    RepoTags: [`bench/${f.name}-${i % 40}:${i}`],
-    RepoDigests: [],
-    Created: 1_700_000_000 + i * 60,
-    Size: 1_000_000 + ((i * 7919) % 100_000),
-    SharedSize: -1,
-    VirtualSize: 1_000_000 + ((i * 7919) % 100_000),
-    Labels: { bench: 'true', index: String(i) },
-    Containers: -1,
-  })));
+  f.images.splice(0, f.images.length, ...fakeList(f.name, M));
 const dir = fileURLToPath(new URL('../../bench/results/profile/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 const port = await freePort();

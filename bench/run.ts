@@ -10,6 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
+import { rawGet as rawGetVia, time } from './engine-calls.js';
 import { stopGateway, writeReport } from './report.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
 import { seedFleet } from '../test/helpers/fleet.js';
@@ -30,25 +31,8 @@ function stats(samples: number[]) {
   return { mean: s.reduce((a, b) => a + b, 0) / s.length, p50: at(0.5), p95: at(0.95) };
 }
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
 const agent = new http.Agent({ keepAlive: true });
-function rawGet(socket: string, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ socketPath: socket, path, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
+const rawGet = (socket: string, path: string) => rawGetVia(socket, path, agent);
 
 async function seedExtra(engines: Engine[]): Promise<void> {
   // Distinct small images per host, plus the standard fleet: a realistic list per host without pulling.
