@@ -4,6 +4,7 @@ import { createContext, type AppDeps, type Context } from './context.js';
 import { executionPlugins } from './execution.js';
 import { GRAPHIQL_TABS } from './graphiql-examples.js';
 import { useCachedGraphiQL } from './graphiql-page.js';
+import { useFleetPage } from './fleet-page.js';
 import { schema } from './schema/index.js';
 import { securityPlugins } from './security.js';
 import { HostVisibility } from './visibility.js';
@@ -67,6 +68,8 @@ export function createApp(deps: AppDeps): App {
       ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
       : false,
     plugins: [
+      // Before the security plugins: the fleet page's files hold no data and load without a token.
+      ...(deps.config.ui ? [useFleetPage()] : []),
       ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),
       ...securityPlugins(deps.config, visibility.tokens),
       usePartialErrors(),

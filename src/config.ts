@@ -36,6 +36,7 @@ export const settingsSchema = z
     tokens: z.array(tokenSchema).optional(),
     dockerContexts: z.custom<DockerContextsSetting>((v) => v === true || v === false || v === 'all', 'expected true, false or "all"').optional(),
     mirror: z.boolean().optional(),
+    ui: z.boolean().optional(),
     resyncIntervalSeconds: whole(1, 86_400).optional(),
     limits: z
       .object({
@@ -63,6 +64,7 @@ const FLAG_NAMES: Record<string, string> = {
   resyncIntervalSeconds: '--resync-interval',
   corsOrigins: '--cors-origin',
   dockerContexts: '--docker-contexts',
+  ui: '--ui',
   'limits.maxDepth': '--max-depth',
   'limits.maxAliases': '--max-aliases',
   'limits.maxTokens': '--max-tokens',
@@ -101,6 +103,8 @@ export interface Config {
   /** Largest engine response body we read, per call. */
   maxResponseBytes: number;
   graphiql: boolean;
+  /** The fleet page at `/` (src/fleet-page.ts). */
+  ui: boolean;
   introspection: boolean;
   production: boolean;
   corsOrigins: string[];
@@ -147,6 +151,8 @@ export interface ConfigInput {
   authTokenFile?: string;
   insecureNoAuth?: boolean;
   graphiql?: boolean;
+  /** --ui / --no-ui. */
+  ui?: boolean;
   introspection?: boolean;
   corsOrigins?: string[];
   limits?: Partial<Record<keyof QueryLimits, number | string>>;
@@ -200,9 +206,20 @@ function fromFlags(input: ConfigInput): Settings {
     corsOrigins: input.corsOrigins,
     dockerContexts: input.dockerContexts,
     resyncIntervalSeconds: input.resyncInterval,
+    ui: input.ui,
     limits: input.limits && defined(input.limits),
   };
   return validate(defined(raw), 'flags');
+}
+
+/** FLEETGRAPH_UI as a setting: true/1/on or false/0/off; anything else is left for the schema to refuse. */
+function fromEnv(env: NodeJS.ProcessEnv): Settings | undefined {
+  const raw = env.FLEETGRAPH_UI?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  const ui = ['true', '1', 'on'].includes(raw) ? true : ['false', '0', 'off'].includes(raw) ? false : env.FLEETGRAPH_UI;
+  const parsed = check(settingsSchema, { ui });
+  if (!parsed.success) fail('FLEETGRAPH_UI', 'expected true or false (also 1/0, on/off)');
+  return parsed.data;
 }
 
 export function isLoopback(address: string): boolean {
@@ -211,6 +228,7 @@ export function isLoopback(address: string): boolean {
 
 export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
   const flags = fromFlags(input);
+  const fromEnvironment = fromEnv(env);
   const file = input.configFile ? readConfigFile(input.configFile) : undefined;
   const base = input.configFile ? dirname(resolvePath(input.configFile)) : process.cwd();
   const hostTimeoutMs = flags.hostTimeoutMs ?? file?.hostTimeoutMs ?? DEFAULTS.hostTimeoutMs;
@@ -269,6 +287,8 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     maxImages: flags.maxImages ?? file?.maxImages ?? DEFAULTS.maxImages,
     maxResponseBytes: file?.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     graphiql: input.graphiql ?? !production,
+    // Flag, then environment, then file; on unless NODE_ENV=production (as GraphiQL).
+    ui: flags.ui ?? fromEnvironment?.ui ?? file?.ui ?? !production,
     introspection: input.introspection ?? !production,
     production,
     corsOrigins: [...(flags.corsOrigins ?? []), ...(file?.corsOrigins ?? [])],

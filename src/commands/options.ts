@@ -11,7 +11,8 @@ const repeat = (v: string, prev: string[] = []) => [...prev, v];
 const ENVIRONMENT = `
 Environment: FLEETGRAPH_HOSTS (name=endpoint,…), DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY, DOCKER_CONFIG
   (where --docker-contexts looks), FLEETGRAPH_AUTH_TOKENS (entries as in the token file, separated by ";" or
-  newlines: "TOKEN_A hosts=a,b;TOKEN_B"), NODE_ENV=production, LOG_LEVEL (info; JSON logs on stderr).
+  newlines: "TOKEN_A hosts=a,b;TOKEN_B"), FLEETGRAPH_UI (true/false: the fleet page at /), NODE_ENV=production,
+  LOG_LEVEL (info; JSON logs on stderr).
 Numbers are validated like the config file's (e.g. --host-timeout 1-600000); a bad value exits with code 2.`;
 
 export function hostOptions(cmd: Command): Command {
@@ -40,6 +41,8 @@ export function serveOptions(cmd: Command): Command {
     .option('--mirror', "serve inventories from memory, kept current by each host's /events stream")
     .option('--resync-interval <s>', 'mirror mode: full reload of every host every S seconds (default 300)')
     .option('--no-graphiql', 'do not serve GraphiQL')
+    .option('--ui', 'serve the fleet page at / (default: not in production)')
+    .option('--no-ui', 'do not serve the fleet page')
     .option('--introspection', 'allow introspection (default: not in production)')
     .option('--no-introspection', 'refuse introspection');
 }
@@ -79,5 +82,6 @@ export function configInput(cmd: Command): ConfigInput {
     ...(str('resyncInterval') !== undefined ? { resyncInterval: str('resyncInterval')! } : {}),
     ...(given('graphiql') && o.graphiql === false ? { graphiql: false } : {}),
     ...(given('introspection') ? { introspection: o.introspection === true } : {}),
+    ...(given('ui') ? { ui: o.ui === true } : {}),
   };
 }
