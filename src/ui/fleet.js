@@ -5,7 +5,7 @@
  * (render.js), never as markup. A bearer token, when the gateway wants one, is asked for and kept in
  * sessionStorage (this tab only).
  */
-import { FLEET_QUERY, FLEET_SUBSCRIPTION, DEBOUNCE_MS, fleetVariables } from './query.js';
+import { FLEET_QUERY, DEBOUNCE_MS, fleetSubscription, fleetVariables } from './query.js';
 import { render, renderErrors } from './render.js';
 
 const ENDPOINT = '/graphql';
@@ -57,7 +57,7 @@ async function refresh() {
   render(body.data);
   $('content').hidden = false;
   setStatus('ready', `Updated at ${new Date().toLocaleTimeString()}${errors.length ? ` with ${errors.length} error(s)` : ''}.`);
-  startLive();
+  startLive(body.data.hosts.some((h) => h.stream !== 'OFF'));
 }
 
 function scheduleRefresh() {
@@ -123,21 +123,25 @@ function stopLive() {
   setLive('off', 'not live');
 }
 
-function startLive() {
+function startLive(mirror) {
   if (live) return;
   const controller = new AbortController();
   live = controller;
   setLive('connecting', 'connecting…');
   void (async () => {
     try {
-      const res = await post({ operationName: 'FleetPageEvents', query: FLEET_SUBSCRIPTION }, 'text/event-stream', controller.signal);
+      const res = await post({ operationName: 'FleetPageEvents', query: fleetSubscription(mirror) }, 'text/event-stream', controller.signal);
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      setLive('on', 'live');
-      retryMs = 1000;
-      // Events missed while the stream was down are not replayed: read the inventory again.
-      if (connectedBefore) scheduleRefresh();
-      connectedBefore = true;
-      await readEvents(res.body, (event) => {
+      // "live" once the first bytes come (yoga opens the stream with a comment, after the subscription has
+      // started on the server), not at the headers.
+      const opened = () => {
+        setLive('on', 'live');
+        retryMs = 1000;
+        // Events missed while the stream was down are not replayed: read the inventory again.
+        if (connectedBefore) scheduleRefresh();
+        connectedBefore = true;
+      };
+      await readEvents(res.body, opened, (event) => {
         if (event === 'next') scheduleRefresh();
       });
     } catch {
@@ -146,18 +150,21 @@ function startLive() {
     if (live !== controller || controller.signal.aborted) return;
     live = null;
     setLive('reconnecting', 'reconnecting…');
-    setTimeout(startLive, retryMs);
+    setTimeout(() => startLive(mirror), retryMs);
     retryMs = Math.min(retryMs * 2, 30_000);
   })();
 }
 
-/** Calls onEvent(name, data) per server-sent event until the stream ends or says "complete". */
-async function readEvents(stream, onEvent) {
+/** Calls onOpen() at the first bytes, then onEvent(name, data) per server-sent event until the stream ends or says "complete". */
+async function readEvents(stream, onOpen, onEvent) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  let first = true;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    if (first) onOpen();
+    first = false;
     buffer += value;
     // One event is small (an action and a host name); anything this long is not ours.
     if (buffer.length > 1 << 20) throw new Error('event too long');

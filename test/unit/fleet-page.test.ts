@@ -20,7 +20,7 @@ const PATHS = ['/', '/ui/fleet.js', '/ui/render.js', '/ui/query.js', '/ui/fleet.
 
 interface PageModule {
   FLEET_QUERY: string;
-  FLEET_SUBSCRIPTION: string;
+  fleetSubscription(mirror: boolean): string;
   fleetVariables(filter: Record<string, unknown> | null): Record<string, unknown>;
 }
 // The page's own module, as the browser loads it (a plain .js file: imported by URL, typed here).
@@ -155,11 +155,11 @@ describe("the page's query", () => {
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('its subscription is valid', async () => {
+  it.each([false, true])('its subscription is valid (mirror: %s)', async (mirror) => {
     const res = await createFakeApp(fleet()).app.fetch('http://fleetgraph/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: page.FLEET_SUBSCRIPTION }),
+      body: JSON.stringify({ query: page.fleetSubscription(mirror) }),
     });
     // The fake app has no live hub: the operation validates and then says so, instead of a validation error.
     const text = await res.text();
