@@ -48,15 +48,14 @@ async function refresh() {
     return;
   }
   if (mine !== generation) return;
-  const errors = Array.isArray(body?.errors) ? body.errors : [];
-  renderErrors($('errors'), errors);
+  const errors = renderErrors($('errors'), Array.isArray(body?.errors) ? body.errors : []);
   if (!body?.data) {
     setStatus('error', `The query failed (HTTP ${res.status}).`);
     return;
   }
   render(body.data);
   $('content').hidden = false;
-  setStatus('ready', `Updated at ${new Date().toLocaleTimeString()}${errors.length ? ` with ${errors.length} error(s)` : ''}.`);
+  setStatus('ready', `Updated at ${new Date().toLocaleTimeString()}${errors ? ` with ${errors} error(s)` : ''}.`);
   startLive(body.data.hosts.some((h) => h.stream !== 'OFF'));
 }
 

@@ -167,7 +167,7 @@ export function render(data) {
   renderUnused($('unused').tBodies[0], $('unused-note'), data.unused, data.dangling);
 }
 
-/** The answer's errors (a host down, a bad search), each as "CODE: message" text, once each. */
+/** The answer's errors (a host down, a bad search), each as "CODE: message" text, once each; returns how many. */
 export function renderErrors(list, errors) {
   const lines = new Map();
   for (const e of errors) {
@@ -177,4 +177,5 @@ export function renderErrors(list, errors) {
   }
   list.replaceChildren(...[...lines].map(([text, code]) => el('li', { 'data-code': code || undefined }, text)));
   list.hidden = lines.size === 0;
+  return lines.size;
 }

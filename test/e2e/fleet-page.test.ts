@@ -18,6 +18,7 @@ import { freePort, spawnGroup, waitFor, type Spawned } from '../helpers/process.
  */
 
 const TOKEN = 'ui-e2e-token-0123456789abcdef';
+const DOWN = 'ui-down';
 const SHOTS = join(process.cwd(), 'test-results', 'fleet-page');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -38,7 +39,7 @@ async function serve(extra: string[]): Promise<string> {
   const env = { ...process.env };
   for (const k of ['NODE_ENV', 'FLEETGRAPH_HOSTS', 'FLEETGRAPH_AUTH_TOKENS', 'FLEETGRAPH_UI', 'DOCKER_HOST']) delete env[k];
   const hosts = engines.flatMap((e) => ['--host', `${e.name}=${e.endpoint}`]);
-  const s = spawnGroup(process.execPath, [CLI, 'serve', ...hosts, '--port', String(port), ...extra], env);
+  const s = spawnGroup(process.execPath, [CLI, 'serve', ...hosts, ...extra, '--port', String(port)], env);
   servers.push(s);
   const url = `http://127.0.0.1:${port}/graphql`;
   await waitFor('the gateway to serve', () => s.output().includes(`at ${url}`), 60_000, s.output);
@@ -63,7 +64,8 @@ beforeAll(async () => {
   // A dangling image on a: its tag moved to a newer import.
   await importImage(a.socket, { tag: 'uitest/tools:1', label: { app: 'tools' } });
   await importImage(a.socket, { tag: 'uitest/tools:1', label: { app: 'tools', v: '2' } });
-  base = await serve(['--auth-token-file', tokens]);
+  // And a host that is down: the page shows the others, and says so.
+  base = await serve(['--auth-token-file', tokens, '--host', `${DOWN}=unix://${join(dir, 'none.sock')}`]);
   // playwright-core gives each launch a fresh temporary profile (it refuses --user-data-dir here).
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 300_000);
@@ -152,7 +154,9 @@ describe('the fleet page in Chromium, over two engines, with a token', () => {
     await shot(page, '2-fleet');
 
     const hosts = await page.$$eval('#hosts tbody tr', (rows) => rows.map((r) => [r.getAttribute('data-host'), r.querySelector('[data-status]')?.getAttribute('data-status')]));
-    expect(hosts).toEqual(engines.map((e) => [e.name, 'UP']));
+    expect(hosts).toEqual([...engines.map((e) => [e.name, 'UP']), [DOWN, 'UNREACHABLE']]);
+    expect(await page.locator('#errors li[data-code="HOST_UNREACHABLE"]').count()).toBe(1);
+    expect(await page.locator(`#matrix tbody td.cell.unknown[data-host="${DOWN}"]`).count()).toBe(await page.locator('#matrix tbody tr').count());
   }, 120_000);
 
   it("shows the images × hosts matrix as the engines list their images, with the drifting tag marked", async () => {
