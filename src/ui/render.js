@@ -54,7 +54,7 @@ function renderHosts(tbody, hosts) {
         'tr',
         { 'data-host': h.name },
         el('th', { scope: 'row' }, h.name),
-        el('td', { class: `status ${h.status === 'UP' ? 'up' : 'down'}`, 'data-status': h.status, title: h.error ? `${h.error.code}: ${h.error.message}` : undefined }, h.status === 'UP' ? 'UP' : `${h.status}${h.error ? ` (${h.error.code})` : ''}`),
+        el('td', { class: `status ${h.status === 'UP' ? 'up' : 'down'}`, 'data-status': h.status, title: h.error ? `${h.error.code}: ${h.error.message}` : undefined }, h.status),
         el('td', {}, h.engine?.version ?? '–'),
         el('td', {}, h.apiVersion ?? '–'),
         el('td', { class: 'num' }, h.status === 'UP' ? h.imageCount : '–'),
