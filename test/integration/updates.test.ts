@@ -9,6 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageFilter, imagesTable, OUTDATED_QUERY, type ImageNode } from '../../src/commands/images.js';
+import { openFleet } from '../../src/commands/fleet.js';
+import { loadConfig } from '../../src/config.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineGet } from '../helpers/engine-api.js';
 import { startEngines, type Engine } from '../helpers/engine.js';
@@ -161,6 +164,17 @@ describe('a pushed, then superseded, tag across the fleet', () => {
     expect(entry(nodes, 'a', 'nginx:1.25').reason).toMatch(/--registry-allow/);
     expect(faulty.other.requests).toEqual([]);
   });
+});
+
+it('fleetgraph images --outdated: the outdated tags, on the hosts holding the old digest', async () => {
+  const config = loadConfig({ hosts: hosts().map((h) => `${h.name}=${h.endpoint}`), checkUpdates: true, registryAllow: [plain.host] }, { DOCKER_CONFIG: join(dir, 'empty') });
+  const fleet = openFleet(config);
+  closers.push(() => fleet.close());
+  const result = await fleet.run(OUTDATED_QUERY, { filter: { ...imageFilter([]), updateStatus: ['OUTDATED'] } });
+  expect(result.errors).toBeUndefined();
+  const rows = imagesTable((result.data!.images as { nodes: ImageNode[] }).nodes).trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/).slice(0, 4).join(' '));
+  const short = idV1.slice(7, 19);
+  expect(rows.sort()).toEqual(['b', 'b2', 'c', 'c2', 'c3'].map((h) => `${h} ${plain.host}/fleet/app 1 ${short}`));
 });
 
 it('without --check-updates every entry is UNKNOWN and no registry is asked', async () => {
