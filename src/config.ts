@@ -303,7 +303,8 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     resyncIntervalSeconds: flags.resyncIntervalSeconds ?? file?.resyncIntervalSeconds ?? DEFAULTS.resyncIntervalSeconds,
     updates: updateSettings(
       input.checkUpdates ?? file?.checkUpdates ?? false,
-      { authFile: flags.registryAuthFile ?? file?.registryAuthFile, fromFlag: flags.registryAuthFile !== undefined },
+      // A path in the config file is relative to the file, as its TLS and SSH paths are.
+      { authFile: flags.registryAuthFile ?? (file?.registryAuthFile && resolvePath(base, file.registryAuthFile)), fromFlag: flags.registryAuthFile !== undefined },
       {
         intervalMs: (flags.updateIntervalSeconds ?? file?.updateIntervalSeconds ?? DEFAULTS.updateIntervalSeconds) * 1000,
         timeoutMs: flags.registryTimeoutMs ?? file?.registryTimeoutMs ?? DEFAULTS.registryTimeoutMs,

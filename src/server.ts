@@ -58,6 +58,13 @@ export async function startServer(config: Config, options: { registryOptions?: {
   const visibility = new HostVisibility(config.tokens, source.hostNames());
   // One checker for the process: the app's requests and, beside the mirror, the background rounds.
   const updates = config.updates.enabled ? createUpdateChecker(config.updates) : undefined;
+  if (updates) {
+    const { allow, intervalMs, credentials } = config.updates;
+    options.logger?.info(
+      { registryAllow: allow, updateIntervalSeconds: intervalMs / 1000, registriesWithCredentials: [...credentials.keys()] },
+      `update checks on: ${allow.length ? `registries ${allow.join(', ')} only` : 'any registry a tag names'}, answers reused ${intervalMs / 1000} s`,
+    );
+  }
   const background = mirror && updates ? new BackgroundUpdates(mirror, updates, config.updates.intervalMs, options.logger).start() : undefined;
   const app = createApp({ source, live, config, visibility, ...(updates ? { updates } : {}), ...(options.logger ? { logger: options.logger } : {}) });
 
