@@ -72,6 +72,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ hosts, checkUpdates: true }, { DOCKER_CONFIG: dir })).toThrow(/config\.json: not valid JSON/);
   });
 
+  it('takes the same settings from the config file, its auth file relative to it', () => {
+    const sub = mkdtempSync(join(dir, 'file-'));
+    writeFileSync(join(sub, 'creds.json'), JSON.stringify({ auths: { 'ghcr.io': { username: 'u', password: 'p' } } }));
+    writeFileSync(join(sub, 'fleet.yaml'), 'checkUpdates: true\nregistryAllow: [ghcr.io]\nregistryAuthFile: creds.json\nupdateIntervalSeconds: 120\nregistryTimeoutMs: 500\n');
+    const c = loadConfig({ hosts, configFile: join(sub, 'fleet.yaml') }, { DOCKER_CONFIG: join(dir, 'none') });
+    expect(c.updates).toMatchObject({ enabled: true, allow: ['ghcr.io'], intervalMs: 120_000, timeoutMs: 500 });
+    expect([...c.updates.credentials.keys()]).toEqual(['ghcr.io']);
+    writeFileSync(join(sub, 'bad.yaml'), 'registryAllow: ["a b"]\n');
+    expect(() => loadConfig({ hosts, configFile: join(sub, 'bad.yaml') }, {})).toThrow(/registryAllow/);
+  });
+
   it('validates flags like the file, naming the flag', () => {
     const env = { DOCKER_CONFIG: join(dir, 'none') };
     expect(loadConfig({ hosts, checkUpdates: true, updateInterval: '60', registryAllow: ['127.0.0.1:5000', 'ghcr.io'] }, env).updates).toMatchObject({ enabled: true, intervalMs: 60_000, allow: ['127.0.0.1:5000', 'ghcr.io'] });
