@@ -8,6 +8,7 @@ import { useFleetPage } from './fleet-page.js';
 import { schema } from './schema/index.js';
 import { securityPlugins } from './security.js';
 import { HostVisibility } from './visibility.js';
+import { createUpdateChecker } from './registry/checker.js';
 import { liveQueryPlugins } from './live/live-query.js';
 import { useStaleMirror } from './live/stale.js';
 
@@ -39,7 +40,8 @@ function isUncodedVariableError(e: GraphQLError): boolean {
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
 /** The GraphQL app, without listening: the server wraps it, tests call app.fetch. */
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = given.updates || !given.config.updates.enabled ? given : { ...given, updates: createUpdateChecker(given.config.updates) };
   const visibility = deps.visibility ?? new HostVisibility(deps.config.tokens, deps.source.hostNames());
   return createYoga<Record<string, never>, Context>({
     schema,

@@ -7,8 +7,8 @@ import { packageVersion } from './version.js';
 import type { Fleet } from './commands/fleet.js';
 import { errorLines } from './commands/fleet-errors.js';
 import { checkHosts, hostsTable } from './commands/hosts.js';
-import { IMAGES_QUERY, imageFilter, imagesJson, imagesTable, type ImageNode } from './commands/images.js';
-import { configInput, hostOptions, serveOptions, withDockerContextsValue } from './commands/options.js';
+import { IMAGES_QUERY, OUTDATED_QUERY, imageFilter, imagesJson, imagesTable, type ImageNode } from './commands/images.js';
+import { configInput, hostOptions, serveOptions, updateOptions, withDockerContextsValue } from './commands/options.js';
 import { startProgress } from './commands/progress.js';
 import { dataTables, parseVariables } from './commands/query.js';
 
@@ -87,7 +87,7 @@ function program(): Command {
     .configureOutput({ outputError: () => {} })
     .addHelpText('after', '\nWith no command, fleetgraph serves (fleetgraph serve --help lists its options).');
 
-  serveOptions(hostOptions(root.command('serve', { isDefault: true }).description('serve the GraphQL API (the default command)')))
+  updateOptions(serveOptions(hostOptions(root.command('serve', { isDefault: true }).description('serve the GraphQL API (the default command)'))))
     .allowExcessArguments(true)
     .action((_opts, cmd: Command) => serve(cmd));
 
@@ -106,7 +106,7 @@ function program(): Command {
       await finish(opts.json ? `${JSON.stringify(checks, null, 2)}\n` : hostsTable(checks), checks.every((c) => c.status === 'UP') ? 0 : 1);
     });
 
-  hostOptions(root.command('query').argument('<graphql>', 'the operation, e.g. \'{ hosts { name status } }\'').description('run one GraphQL operation in-process against the configured hosts (no server); exits 1 when the answer has errors'))
+  updateOptions(hostOptions(root.command('query').argument('<graphql>', 'the operation, e.g. \'{ hosts { name status } }\'').description('run one GraphQL operation in-process against the configured hosts (no server); exits 1 when the answer has errors')))
     .option('--variables <json>', 'variables as a JSON object')
     .option('--format <format>', 'json (the whole answer) or table (lists and connection nodes as rows)', 'json')
     .action(async (query: string, opts: { variables?: string; format: string }, cmd: Command) => {
@@ -124,10 +124,11 @@ function program(): Command {
       await finish(result.data ? dataTables(result.data) : '', failed ? 1 : 0);
     });
 
-  hostOptions(root.command('images').description("the fleet's images, as `docker images` lists them, with a HOST column; exits 1 when a host could not be read"))
+  updateOptions(hostOptions(root.command('images').description("the fleet's images, as `docker images` lists them, with a HOST column; exits 1 when a host could not be read")))
     .option('--filter <key=value>', 'as docker images --filter: reference=, label=, dangling=, before=, since= (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--format <format>', 'table or json', 'table')
-    .action(async (opts: { filter?: string[]; format: string }, cmd: Command) => {
+    .option('--outdated', 'only tags whose registry now has another image (needs --check-updates); JSON adds each image\'s updates')
+    .action(async (opts: { filter?: string[]; format: string; outdated?: boolean }, cmd: Command) => {
       if (opts.format !== 'json' && opts.format !== 'table') fail(`--format: expected table or json, got "${oneLine(opts.format)}"`);
       let filter;
       try {
@@ -135,7 +136,12 @@ function program(): Command {
       } catch (err) {
         fail((err as Error).message);
       }
-      const result = await withFleet(cmd, (n) => `listing images on ${n} host(s)`, (fleet) => fleet.run(IMAGES_QUERY, { filter }));
+      const result = await withFleet(cmd, (n) => `listing images on ${n} host(s)`, (fleet) => {
+        if (!opts.outdated) return fleet.run(IMAGES_QUERY, { filter });
+        // Opt-in stays explicit: --outdated alone never contacts a registry.
+        if (!fleet.config.updates.enabled) fail('--outdated needs --check-updates (or checkUpdates: true in the config file)');
+        return fleet.run(OUTDATED_QUERY, { filter: { ...filter, updateStatus: ['OUTDATED'] } });
+      });
       process.stderr.write(errorLines(result));
       const nodes = ((result.data?.images as { nodes?: ImageNode[] } | undefined)?.nodes ?? []) as ImageNode[];
       await finish(opts.format === 'json' ? imagesJson(nodes) : imagesTable(nodes, filter.reference), result.errors?.length ? 1 : 0);

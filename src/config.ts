@@ -4,10 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { check, ConfigError, fail, fileHostSchema, firstIssue, parseHostSpec, resolveHost, whole, type FileHost, type HostConfig } from './config-hosts.js';
 import { readDockerContexts, type DockerContextsSetting } from './docker-contexts.js';
+import { REGISTRY_HOST, updateSettings, type UpdateSettings } from './config-updates.js';
 import { checkTokens, parseTokenEnv, parseTokenFile, tokenSchema, type AuthToken, type SourcedToken } from './config-tokens.js';
 
 export { ConfigError, parseHostSpec, parseTokenEnv, parseTokenFile };
-export type { AuthToken };
+export type { AuthToken, UpdateSettings };
 export type { HostConfig, SshSettings, TlsFiles } from './config-hosts.js';
 
 /**
@@ -38,6 +39,11 @@ export const settingsSchema = z
     mirror: z.boolean().optional(),
     ui: z.boolean().optional(),
     resyncIntervalSeconds: whole(1, 86_400).optional(),
+    checkUpdates: z.boolean().optional(),
+    updateIntervalSeconds: whole(1, 7 * 86_400).optional(),
+    registryTimeoutMs: whole(1, 600_000).optional(),
+    registryAllow: z.array(z.string().regex(REGISTRY_HOST, 'is not a registry host[:port] (e.g. ghcr.io, 127.0.0.1:5000, docker.io)')).max(1000).optional(),
+    registryAuthFile: z.string().min(1, 'is empty').optional(),
     limits: z
       .object({
         maxDepth: whole(1, 1000),
@@ -62,6 +68,10 @@ const FLAG_NAMES: Record<string, string> = {
   hostTimeoutMs: '--host-timeout',
   maxImages: '--max-images',
   resyncIntervalSeconds: '--resync-interval',
+  updateIntervalSeconds: '--update-interval',
+  registryTimeoutMs: '--registry-timeout',
+  registryAllow: '--registry-allow',
+  registryAuthFile: '--registry-auth',
   corsOrigins: '--cors-origin',
   dockerContexts: '--docker-contexts',
   ui: '--ui',
@@ -115,7 +125,10 @@ export interface Config {
   mirror: boolean;
   /** Mirror mode: full reload of every host this often, healing drift the events missed. */
   resyncIntervalSeconds: number;
+  /** Registry update checks (src/registry); registries are contacted only when enabled. */
+  updates: UpdateSettings;
 }
+
 
 export interface QueryLimits {
   maxDepth: number;
@@ -134,6 +147,8 @@ export const DEFAULTS = {
   maxImages: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
   resyncIntervalSeconds: 300,
+  updateIntervalSeconds: 6 * 3600,
+  registryTimeoutMs: 10_000,
   limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024 },
 } as const;
 
@@ -160,6 +175,11 @@ export interface ConfigInput {
   dockerContexts?: boolean | string;
   mirror?: boolean;
   resyncInterval?: number | string;
+  checkUpdates?: boolean;
+  updateInterval?: number | string;
+  registryTimeoutMs?: number | string;
+  registryAllow?: string[];
+  registryAuthFile?: string;
 }
 
 function readConfigFile(path: string): Settings {
@@ -207,6 +227,10 @@ function fromFlags(input: ConfigInput): Settings {
     dockerContexts: input.dockerContexts,
     resyncIntervalSeconds: input.resyncInterval,
     ui: input.ui,
+    updateIntervalSeconds: input.updateInterval,
+    registryTimeoutMs: input.registryTimeoutMs,
+    registryAllow: input.registryAllow,
+    registryAuthFile: input.registryAuthFile,
     limits: input.limits && defined(input.limits),
   };
   return validate(defined(raw), 'flags');
@@ -297,5 +321,16 @@ export function loadConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.
     limits: { ...DEFAULTS.limits, ...file?.limits, ...flags.limits },
     mirror: input.mirror ?? file?.mirror ?? false,
     resyncIntervalSeconds: flags.resyncIntervalSeconds ?? file?.resyncIntervalSeconds ?? DEFAULTS.resyncIntervalSeconds,
+    updates: updateSettings(
+      input.checkUpdates ?? file?.checkUpdates ?? false,
+      // A path in the config file is relative to the file, as its TLS and SSH paths are.
+      { authFile: flags.registryAuthFile ?? (file?.registryAuthFile && resolvePath(base, file.registryAuthFile)), fromFlag: flags.registryAuthFile !== undefined },
+      {
+        intervalMs: (flags.updateIntervalSeconds ?? file?.updateIntervalSeconds ?? DEFAULTS.updateIntervalSeconds) * 1000,
+        timeoutMs: flags.registryTimeoutMs ?? file?.registryTimeoutMs ?? DEFAULTS.registryTimeoutMs,
+        allow: [...(flags.registryAllow ?? []), ...(file?.registryAllow ?? [])],
+      },
+      env,
+    ),
   };
 }

@@ -7,6 +7,8 @@ import type { InventorySource } from './docker/source.js';
 import type { LiveHub } from './live/hub.js';
 import { RequestFilters } from './inventory/filter-cache.js';
 import type { HostVisibility } from './visibility.js';
+import type { UpdateChecker } from './registry/checker.js';
+import { RequestUpdates } from './registry/updates.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
@@ -18,6 +20,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Who sees which hosts; the server passes the one it also asks for /readyz. Default: built from config.tokens. */
   visibility?: HostVisibility;
+  /** The process-wide registry checker (--check-updates); absent when checks are off: then no registry is contacted. */
+  updates?: UpdateChecker;
 }
 
 /**
@@ -48,8 +52,10 @@ export interface Context {
   partialErrors: PartialErrors;
   /** Filters compiled and evaluated once per request (see RequestFilters). */
   filters: RequestFilters;
+  /** This request's view of registry update checks (ImageSummary.updates, the updateStatus filter). */
+  updates: RequestUpdates;
 }
 
 export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
-  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters() };
+  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters(), updates: new RequestUpdates(deps.updates) };
 }

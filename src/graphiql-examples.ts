@@ -53,4 +53,20 @@ query Filtered {
 }
 `,
   },
+  {
+    query: `# Outdated images: is there a newer image at the registry for each tag, and where is the old one still?
+# Registries are asked only when fleetgraph runs with --check-updates (only those in --registry-allow): one
+# HEAD per registry, repository and tag per update interval, however many hosts hold it; otherwise UNKNOWN.
+# For the outdated ones only: filter: { updateStatus: OUTDATED }.
+query Outdated {
+  images(filter: { dangling: false }, orderBy: [{ field: REFERENCE }], first: 50) {
+    nodes {
+      host { name }
+      updates { reference status localDigest remoteDigest checkedAt reason }
+    }
+  }
+  fleet { outdatedCount imageCount }
+}
+`,
+  },
 ];

@@ -13,6 +13,8 @@ import { HostError } from './docker/errors.js';
 import { HostVisibility } from './visibility.js';
 import { LiveHub } from './live/hub.js';
 import { MirrorSource } from './live/mirror.js';
+import { createUpdateChecker } from './registry/checker.js';
+import { BackgroundUpdates } from './registry/background.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -54,7 +56,17 @@ export async function startServer(config: Config, options: { registryOptions?: {
   const mirror = config.mirror ? new MirrorSource(direct, live, { resyncMs: config.resyncIntervalSeconds * 1000 }).start() : undefined;
   const source: InventorySource = mirror ?? direct;
   const visibility = new HostVisibility(config.tokens, source.hostNames());
-  const app = createApp({ source, live, config, visibility, ...(options.logger ? { logger: options.logger } : {}) });
+  // One checker for the process: the app's requests and, beside the mirror, the background rounds.
+  const updates = config.updates.enabled ? createUpdateChecker(config.updates) : undefined;
+  if (updates) {
+    const { allow, intervalMs, credentials } = config.updates;
+    options.logger?.info(
+      { registryAllow: allow, updateIntervalSeconds: intervalMs / 1000, registriesWithCredentials: [...credentials.keys()] },
+      `update checks on: ${allow.length ? `registries ${allow.join(', ')} only` : 'any registry a tag names'}, answers reused ${intervalMs / 1000} s`,
+    );
+  }
+  const background = mirror && updates ? new BackgroundUpdates(mirror, updates, config.updates.intervalMs, options.logger).start() : undefined;
+  const app = createApp({ source, live, config, visibility, ...(updates ? { updates } : {}), ...(options.logger ? { logger: options.logger } : {}) });
 
   let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
@@ -105,6 +117,7 @@ export async function startServer(config: Config, options: { registryOptions?: {
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
+          background?.close();
           mirror?.close();
           live.close();
           registry.close();

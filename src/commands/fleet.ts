@@ -12,6 +12,7 @@ import type { GraphQLResult } from './fleet-errors.js';
 export interface Fleet {
   source: EngineSource;
   app: App;
+  config: Config;
   /** One operation through app.fetch, as a client's POST /graphql would run it. */
   run(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
   close(): void;
@@ -21,7 +22,7 @@ export function openFleet(config: Config): Fleet {
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes });
   const source = new EngineSource(registry);
   const app = createApp({ source, config: { ...config, tokens: [] } });
-  return { source, app, run: (query, variables) => runOperation(app, query, variables), close: () => registry.close() };
+  return { source, app, config, run: (query, variables) => runOperation(app, query, variables), close: () => registry.close() };
 }
 
 async function runOperation(app: App, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {

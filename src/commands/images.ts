@@ -17,6 +17,8 @@ export interface ImageNode {
   createdAt: string;
   size: number;
   labels: Array<{ key: string; value: string }>;
+  /** Only with --outdated. */
+  updates?: Array<{ reference: string; status: string; localDigest: string | null; remoteDigest: string | null }>;
 }
 
 export const IMAGES_QUERY = `query FleetImages($filter: ImageFilter) {
@@ -25,7 +27,10 @@ export const IMAGES_QUERY = `query FleetImages($filter: ImageFilter) {
   }
 }`;
 
-type ImageFilter = { reference?: string[]; label?: string[]; dangling?: boolean; before?: string; since?: string };
+/** `--outdated`: only images with a tag the registry has moved on from, and (in the table) only those tags. */
+export const OUTDATED_QUERY = IMAGES_QUERY.replace('labels { key value } }', 'labels { key value } updates { reference status localDigest remoteDigest } }');
+
+type ImageFilter = { reference?: string[]; label?: string[]; dangling?: boolean; before?: string; since?: string; updateStatus?: string[] };
 
 const FILTER_KEYS = ['reference', 'label', 'dangling', 'before', 'since'] as const;
 
@@ -94,11 +99,18 @@ function matchingRefs(node: ImageNode, references: readonly string[]): ImageNode
   return { ...node, repoTags: node.repoTags.filter(keep), repoDigests: node.repoDigests.filter(keep) };
 }
 
+/** With --outdated, an image's rows are its OUTDATED tags only. */
+function outdatedRefs(node: ImageNode): ImageNode {
+  if (!node.updates) return node;
+  const outdated = new Set(node.updates.filter((u) => u.status === 'OUTDATED').map((u) => u.reference));
+  return { ...node, repoTags: node.repoTags.filter((t) => outdated.has(t)), repoDigests: [] };
+}
+
 export function imagesTable(nodes: readonly ImageNode[], references: readonly string[] = [], now = Date.now()): string {
   return table(
     ['HOST', 'REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
     nodes.flatMap((n) =>
-      imageRows(matchingRefs(n, references)).map((r) => [n.host.name, r.repository, r.tag, shortId(n.id), `${humanDuration(now - n.created * 1000)} ago`, humanSize(n.size)]),
+      imageRows(outdatedRefs(matchingRefs(n, references))).map((r) => [n.host.name, r.repository, r.tag, shortId(n.id), `${humanDuration(now - n.created * 1000)} ago`, humanSize(n.size)]),
     ),
   );
 }
@@ -106,7 +118,7 @@ export function imagesTable(nodes: readonly ImageNode[], references: readonly st
 /** `--format json`: one object per image summary, with its host's name. */
 export function imagesJson(nodes: readonly ImageNode[]): string {
   return `${JSON.stringify(
-    nodes.map((n) => ({ host: n.host.name, id: n.id, repoTags: n.repoTags, repoDigests: n.repoDigests, createdAt: n.createdAt, size: n.size, labels: Object.fromEntries(n.labels.map((l) => [l.key, l.value])) })),
+    nodes.map((n) => ({ host: n.host.name, id: n.id, repoTags: n.repoTags, repoDigests: n.repoDigests, createdAt: n.createdAt, size: n.size, labels: Object.fromEntries(n.labels.map((l) => [l.key, l.value])), ...(n.updates ? { updates: n.updates } : {}) })),
     null,
     2,
   )}\n`;

@@ -25,6 +25,16 @@ export function hostOptions(cmd: Command): Command {
     .addHelpText('after', ENVIRONMENT);
 }
 
+/** Registry update checks (serve, query, images): off unless --check-updates. */
+export function updateOptions(cmd: Command): Command {
+  return cmd
+    .option('--check-updates', 'compare tags with their registries (HEAD of the manifest; never a pull); off by default, and then no registry is contacted')
+    .option('--registry-allow <host>', 'only these registries may be contacted, e.g. ghcr.io or 127.0.0.1:5000 (repeatable; default any)', repeat)
+    .option('--registry-auth <file>', 'registry credentials, a JSON file shaped like ~/.docker/config.json (auths); read besides $DOCKER_CONFIG/config.json')
+    .option('--update-interval <s>', 'reuse a registry answer this many seconds (default 21600)')
+    .option('--registry-timeout <ms>', 'deadline of one registry check (default 10000)');
+}
+
 export function serveOptions(cmd: Command): Command {
   return cmd
     .option('--listen <address>', 'address to listen on (default 127.0.0.1)')
@@ -80,6 +90,11 @@ export function configInput(cmd: Command): ConfigInput {
     limits,
     ...(o.mirror === true ? { mirror: true } : {}),
     ...(str('resyncInterval') !== undefined ? { resyncInterval: str('resyncInterval')! } : {}),
+    ...(o.checkUpdates === true ? { checkUpdates: true } : {}),
+    ...(Array.isArray(o.registryAllow) ? { registryAllow: o.registryAllow } : {}),
+    ...(str('registryAuth') ? { registryAuthFile: str('registryAuth')! } : {}),
+    ...(str('updateInterval') !== undefined ? { updateInterval: str('updateInterval')! } : {}),
+    ...(str('registryTimeout') !== undefined ? { registryTimeoutMs: str('registryTimeout')! } : {}),
     ...(given('graphiql') && o.graphiql === false ? { graphiql: false } : {}),
     ...(given('introspection') ? { introspection: o.introspection === true } : {}),
     ...(given('ui') ? { ui: o.ui === true } : {}),

@@ -20,6 +20,8 @@ export interface ImageFilter {
   createdAfter?: Date | null;
   inUse?: boolean | null;
   ids?: readonly string[] | null;
+  /** Update states (registry/updates.ts); applied after the inventory's own conditions, by the schema. */
+  updateStatus?: readonly string[] | null;
 }
 
 /** Every list in a filter is bounded: a pattern costs its length times every tag of every image on every host. */
@@ -27,7 +29,7 @@ export const MAX_FILTER_ENTRIES = 100;
 export const MAX_FILTER_ENTRY_LENGTH = 1024;
 
 const LIST_KEYS = ['label', 'labelNot', 'reference', 'ids'] as const;
-const KEY_ORDER = ['dangling', 'label', 'labelNot', 'reference', 'before', 'since', 'createdBefore', 'createdAfter', 'inUse', 'ids'] as const;
+const KEY_ORDER = ['dangling', 'label', 'labelNot', 'reference', 'before', 'since', 'createdBefore', 'createdAfter', 'inUse', 'ids', 'updateStatus'] as const;
 
 /** A filter validated and prepared once per request: patterns compiled, times in nanoseconds, a stable key. */
 export interface CompiledFilter {

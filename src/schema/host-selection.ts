@@ -10,6 +10,7 @@ import { badInput } from '../inventory/errors.js';
 import type { ContainerRecord, HostImage, ImageRecord } from '../inventory/types.js';
 import { finishHostFilter, planHostFilter, secondsOnly, type CompiledFilter, type HostFilterResult, type ImageFilter } from '../inventory/filter.js';
 import { orPartial, pathOf } from './partial.js';
+import { hasUpdateStatus, type UpdateStatus } from '../registry/updates.js';
 
 /** The hosts a list covers, among ctx.visibleHosts (HostVisibility decided those): all by default; unknown (or hidden) names are an error naming them. */
 export function chooseHosts(ctx: Context, names: readonly string[] | null | undefined, argument = 'hosts'): string[] {
@@ -49,8 +50,17 @@ export async function listImages(ctx: Context, hosts: readonly string[], filter:
   return out;
 }
 
-/** One host's filtered list; precise creation times are asked for only where whole seconds cannot decide. */
+/** One host's filtered list: the inventory's conditions, then the update states (which may ask registries). */
 async function filterOneHost(ctx: Context, host: string, cf: CompiledFilter): Promise<HostFilterResult> {
+  const result = await inventoryFilter(ctx, host, cf);
+  const statuses = cf.filter.updateStatus as readonly UpdateStatus[] | null | undefined;
+  if (!statuses?.length) return result;
+  const keep = await Promise.all(result.images.map((image) => hasUpdateStatus(ctx.updates, image, statuses)));
+  return { ...result, images: result.images.filter((_, i) => keep[i]) };
+}
+
+/** Precise creation times are asked for only where whole seconds cannot decide. */
+async function inventoryFilter(ctx: Context, host: string, cf: CompiledFilter): Promise<HostFilterResult> {
   const [images, containers] = await Promise.all([
     ctx.loaders.images.load(host),
     cf.needsContainers ? ctx.loaders.containers.load(host) : Promise.resolve(undefined as ContainerRecord[] | undefined),

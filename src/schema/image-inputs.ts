@@ -1,6 +1,7 @@
 import { MAX_FILTER_ENTRIES, MAX_FILTER_ENTRY_LENGTH } from '../inventory/filter.js';
 import { IMAGE_ORDER_FIELDS } from '../inventory/order.js';
 import { builder } from './builder.js';
+import { UpdateStatusEnum } from './image-update.js';
 
 export const OrderDirectionEnum = builder.enumType('OrderDirection', {
   description: 'Sort direction.',
@@ -45,5 +46,9 @@ export const ImageFilterInput = builder.inputType('ImageFilter', {
     createdAfter: t.field({ type: 'DateTime', description: 'Only images created after this moment (the same on every host).' }),
     inUse: t.boolean({ description: 'true: images used by at least one container, running or stopped. false: images no container uses.' }),
     ids: t.idList({ description: 'Image IDs or unique ID prefixes (with or without "sha256:").' }),
+    updateStatus: t.field({
+      type: [UpdateStatusEnum],
+      description: 'Images with at least one tag in one of these update states (see ImageSummary.updates), e.g. updateStatus: OUTDATED. Asks registries as updates does.',
+    }),
   }),
 });

@@ -2,6 +2,7 @@ import { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
 import { GraphQLSchema, lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { builder } from './builder.js';
 import './refs.js';
+import './image-update.js';
 import './image-inputs.js';
 import './image-summary.js';
 import './host.js';

@@ -8,6 +8,7 @@ import { builder } from './builder.js';
 import { ImageFilterInput } from './image-inputs.js';
 import { chooseHosts, listImages, loadPerHost } from './host-selection.js';
 import { HostType } from './refs.js';
+import { hasUpdateStatus } from '../registry/updates.js';
 
 /** For the cost limit: totals walk a whole image list, like an unpaginated list does. */
 const TOTALS: FieldCost = { work: 'maxImages' };
@@ -40,6 +41,11 @@ const FleetStatsType = builder.objectRef<StatsSource>('FleetStats').implement({
     uniqueSize: t.field({ type: 'SafeInt', description: 'Sum of sizes with each distinct image counted once, in bytes.', resolve: (s) => uniqueTotals(s.items).size }),
     danglingCount: t.int({ description: 'Untagged images.', resolve: (s) => dangling(s).length }),
     danglingSize: t.field({ type: 'SafeInt', description: 'Size of the untagged images, in bytes.', resolve: (s) => totals(dangling(s)).size }),
+    outdatedCount: t.int({
+      description:
+        'Image summaries with at least one OUTDATED tag (see ImageSummary.updates): the registry has another image for the tag than this host holds. 0 unless fleetgraph runs with --check-updates.',
+      resolve: async (s, _a, ctx) => (await Promise.all(s.items.map((i) => hasUpdateStatus(ctx.updates, i.image, ['OUTDATED'])))).filter(Boolean).length,
+    }),
     unusedCount: t.int({
       description: 'Images no container (running or stopped) uses. Reads each host container list (once per request, only when selected).',
       resolve: async (s, _a, ctx, info) => (await unused(s, ctx, info)).length,
