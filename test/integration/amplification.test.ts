@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { bulkSource as fakeSource, type BulkSource as FakeSource } from '../helpers/bulk-source.js';
 import { fleetEngines } from '../helpers/provided.js';
 

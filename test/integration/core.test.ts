@@ -5,7 +5,7 @@ import { MAX_API_VERSION } from '../../src/docker/hosts.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet, type EngineImageSummary } from '../helpers/engine-api.js';
+import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
 import { startFakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 

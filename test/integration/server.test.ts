@@ -13,7 +13,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { freePort } from '../helpers/process.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../src/dev/wait.js';
 
 const execFileP = promisify(execFile);
 const ROOT = process.cwd();
