@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { checksTable, verdict, type Check } from './checks.js';
 import { stopGateway, writeReport } from './report.js';
 import { rssOf } from './load-test.js';
-import { startEngines } from '../test/helpers/engine.js';
+import { startEngines } from '../src/dev/engine.js';
 import { startFakeEngine } from '../test/helpers/fake-engine.js';
 import { seedFleet } from '../test/helpers/fleet.js';
 import { freePort, spawnGroup, waitFor } from '../test/helpers/process.js';

@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
 import { fakeList, rawGet as rawGetVia, time } from './engine-calls.js';
-import { startEngines, type Engine } from '../test/helpers/engine.js';
+import { startEngines, type Engine } from '../src/dev/engine.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
-import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
+import { buildImageTar, loadImages, type ImageSpec } from '../src/dev/images.js';
 import { freePort } from '../test/helpers/process.js';
 
 const run = promisify(execFile);

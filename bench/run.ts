@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
 import { rawGet as rawGetVia, time } from './engine-calls.js';
 import { stopGateway, writeReport } from './report.js';
-import { startEngines, type Engine } from '../test/helpers/engine.js';
+import { startEngines, type Engine } from '../src/dev/engine.js';
 import { seedFleet } from '../test/helpers/fleet.js';
-import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
+import { buildImageTar, loadImages, type ImageSpec } from '../src/dev/images.js';
 import { freePort, spawnGroup, waitFor } from '../test/helpers/process.js';
 import { rssOf, runLoad } from './load-test.js';
 

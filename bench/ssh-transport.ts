@@ -13,8 +13,8 @@ import { cpus } from 'node:os';
 import Docker from 'dockerode';
 import type { HostConfig } from '../src/config.js';
 import { dockerOptions, sshAgentOf } from '../src/docker/transport.js';
-import { startEngine, type Engine } from '../test/helpers/engine.js';
-import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
+import { startEngine, type Engine } from '../src/dev/engine.js';
+import { buildImageTar, loadImages, type ImageSpec } from '../src/dev/images.js';
 import { startSshd, type Sshd } from '../test/helpers/sshd.js';
 
 const CALLS = Number(process.env.BENCH_SSH_CALLS ?? 50);

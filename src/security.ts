@@ -1,3 +1,9 @@
+/**
+ * Module: request-level protections, all from libraries where one exists: graphql-armor (depth, aliases,
+ * tokens, field suggestions), graphql-query-complexity (cost, with list sizes: query-cost.ts), yoga's
+ * CSRF prevention, introspection switch and execution cancellation. What is ours: bearer tokens (a few
+ * lines over node:crypto, constant-time), the body size check and the answer size cap (answer-limit.ts).
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -9,13 +15,6 @@ import { useAnswerLimit } from './answer-limit.js';
 import type { AuthToken, Config } from './config.js';
 import { isGraphiQLPage } from './graphiql-page.js';
 import { useQueryCost } from './query-cost.js';
-
-/**
- * Request-level protections, all from libraries where one exists: graphql-armor (depth, aliases,
- * tokens, field suggestions), graphql-query-complexity (cost, with list sizes: query-cost.ts), yoga's
- * CSRF prevention, introspection switch and execution cancellation. What is ours: bearer tokens (a few
- * lines over node:crypto, constant-time), the body size check and the answer size cap (answer-limit.ts).
- */
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

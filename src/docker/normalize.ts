@@ -1,16 +1,15 @@
+/**
+ * Module: Engine API JSON -> our backing shapes. Engines disagree on details (Docker before API 1.43 reports
+ * untagged images as `<none>:<none>` / `<none>@<none>`; -1 means "not calculated"; Podman omits
+ * VirtualSize, adds fields and may return IDs without the `sha256:` prefix). All of that is settled here,
+ * once, so the schema never sees a sentinel.
+ */
 import { z } from 'zod';
 import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
 import { checkEngineImage, type EngineImage } from './image-shape.js';
 
 // The shapes below are the domain's (src/inventory/types.ts); re-exported for the modules that took them from here.
 export type { ContainerRecord, EngineVersion, HostImage, ImageRecord } from '../inventory/types.js';
-
-/**
- * Engine API JSON -> our backing shapes. Engines disagree on details (Docker before API 1.43 reports
- * untagged images as `<none>:<none>` / `<none>@<none>`; -1 means "not calculated"; Podman omits
- * VirtualSize, adds fields and may return IDs without the `sha256:` prefix). All of that is settled here,
- * once, so the schema never sees a sentinel.
- */
 
 /**
  * Engine numbers are checked here against what the schema can carry, so a value GraphQL cannot

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines, type ProvidedEngine } from '../helpers/provided.js';
 import { buildCli, cli, DOCKER, hostArgs, tableRows } from '../helpers/cli.js';

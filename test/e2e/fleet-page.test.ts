@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { humanSize } from '../../src/commands/format.js';
 import { buildCli, CLI } from '../helpers/cli.js';
-import { engineGet } from '../helpers/engine-api.js';
-import { startEngines, type Engine } from '../helpers/engine.js';
-import { buildImageTar, createContainer, importImage, loadImages, tagImage } from '../helpers/images.js';
+import { engineGet } from '../../src/dev/engine-api.js';
+import { startEngines, type Engine } from '../../src/dev/engine.js';
+import { buildImageTar, createContainer, importImage, loadImages, tagImage } from '../../src/dev/images.js';
 import { freePort, spawnGroup, waitFor, type Spawned } from '../helpers/process.js';
 
 /**

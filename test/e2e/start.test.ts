@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page, type Response as PlaywrightResponse } from 'playwright-core';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { freePort, spawnGroup, waitFor, type Spawned } from '../helpers/process.js';
 import { fleetEngines } from '../helpers/provided.js';
 import { GRAPHIQL_TABS } from '../../src/graphiql-examples.js';

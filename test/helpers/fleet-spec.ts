@@ -1,6 +1,6 @@
 /**
  * The standard seeded fleet for integration tests: three private engines named
- * alpha, beta and gamma (see engine.ts), filled by {@link seedFleet}.
+ * alpha, beta and gamma (see src/dev/engine.ts), filled by {@link seedFleet}.
  *
  * Images (all made locally; created times are distinct, in 2024, on different
  * days, whole seconds; `/images/json` reports `Created` as unix seconds):
@@ -38,7 +38,7 @@
  * beta 4 images (base app1 web2 tools); gamma 4 images (base web1 danglingGamma imported).
  * Fleet-wide: 9 distinct image IDs, 13 (host, image) pairs.
  */
-import type { ImageSpec, LayerSpec } from './images.js';
+import type { ImageSpec, LayerSpec } from '../../src/dev/images.js';
 
 export const HOST_NAMES = ['alpha', 'beta', 'gamma'] as const;
 export type HostName = (typeof HOST_NAMES)[number];

@@ -1,5 +1,5 @@
-import type { Engine } from './engine.js';
-import { engineGet } from './engine-api.js';
+import type { Engine } from '../../src/dev/engine.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import type { FleetSeed, HostName } from './fleet-spec.js';
 
 interface ImageSummary {

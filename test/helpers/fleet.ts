@@ -3,8 +3,8 @@
  * (images, tags, labels, containers per host) is described and defined in fleet-spec.ts; the check that
  * the engines hold exactly that is in fleet-verify.ts.
  */
-import type { Engine } from './engine.js';
-import { engineGet } from './engine-api.js';
+import type { Engine } from '../../src/dev/engine.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import {
   CONTAINERS,
   FINAL_TAGS,
@@ -26,7 +26,8 @@ import {
   type SeededImage,
 } from './fleet-spec.js';
 import { verifySeed } from './fleet-verify.js';
-import { buildImageTar, createContainer, importImage, loadImages, saveAndLoad, seedSameSecond, tagImage, untagImage } from './images.js';
+import { buildImageTar, createContainer, importImage, loadImages, saveAndLoad, tagImage, untagImage } from '../../src/dev/images.js';
+import { seedSameSecond } from './same-second.js';
 
 export { HOST_NAMES, IMAGE_KEYS, type ContainerKey, type FleetSeed, type HostName, type ImageKey, type SeededContainer, type SeededHost, type SeededImage };
 export { verifySeed };
@@ -144,7 +145,7 @@ export async function seedFleet(engines: Engine[]): Promise<FleetSeed> {
 
   const seed: FleetSeed = { ids, images, hosts, containers, baseLayer };
   await verifySeed(engines, seed);
-  // Plus each host's same-second batch (see images.ts), which the description above leaves out.
+  // Plus each host's same-second batch (see same-second.ts), which the description above leaves out.
   await seedSameSecond(engines);
   return seed;
 }

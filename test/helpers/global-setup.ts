@@ -6,11 +6,11 @@
  * Cleanup: the returned teardown destroys the engines; if setup fails halfway
  * whatever was started is destroyed before the error is rethrown; on
  * SIGINT / SIGTERM (where vitest exits without running teardowns) and on any
- * other process exit, engine.ts's synchronous emergency cleanup kills the
+ * other process exit, src/dev/engine.ts's synchronous emergency cleanup kills the
  * daemons, unmounts and removes their dirs.
  */
 import type { TestProject } from 'vitest/node';
-import { destroyAllEnginesSync, startEngines, type Engine } from './engine.js';
+import { destroyAllEnginesSync, startEngines, type Engine } from '../../src/dev/engine.js';
 import { seedFleet, HOST_NAMES } from './fleet.js';
 import type { ProvidedEngine } from './provided.js';
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
-export { waitFor } from './wait.js';
+export { waitFor } from '../../src/dev/wait.js';
 
 /** A free loopback port (bound and released; fine for tests that start their own server right away). */
 export function freePort(): Promise<number> {

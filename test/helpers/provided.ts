@@ -7,7 +7,7 @@
  * The provided engines are shared by every integration test file of the run:
  * read from them freely, but don't stop, signal or mutate them. A test that
  * needs to stop / SIGSTOP / restart an engine or change its images starts its
- * own with startEngine() from ./engine.js and destroys it in afterAll.
+ * own with startEngine() from src/dev/engine.ts and destroys it in afterAll.
  */
 import { inject } from 'vitest';
 import type { FleetSeed, HostName } from './fleet.js';

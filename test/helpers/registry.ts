@@ -10,9 +10,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineRequest, expectOk, parseJsonStream } from './engine-api.js';
+import { engineRequest, expectOk, parseJsonStream } from '../../src/dev/engine-api.js';
 import { freePort, spawnGroup, type Spawned } from './process.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../src/dev/wait.js';
 
 export interface Registry {
   /** "127.0.0.1:PORT" */

@@ -6,7 +6,7 @@
  * host reaches exactly that engine, whatever command the client asks for. Its host key is written to a
  * known_hosts file of its own (`[127.0.0.1]:PORT key`) for clients that check host keys.
  *
- * Rules this module keeps (as engine.ts does for dockerd):
+ * Rules this module keeps (as src/dev/engine.ts does for dockerd):
  *  - it only signals the sshd it spawned and that sshd's descendants (found by walking /proc ppids
  *    from our pid while the listener is SIGSTOPped, so it cannot fork more meanwhile);
  *  - every server is registered until destroyed, and a process 'exit' hook kills whatever is left;
@@ -27,9 +27,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './process.js';
-import { descendants, killAll, ppids, tail, tryKill } from './procs.js';
+import { descendants, killAll, ppids, tail, tryKill } from '../../src/dev/procs.js';
 import { ensurePrivsepDir, pickDockerCli, writeSshdFiles } from './sshd-config.js';
-import { waitedFor, within } from './wait.js';
+import { waitedFor, within } from '../../src/dev/wait.js';
 
 const SSHD = '/usr/sbin/sshd';
 const START_TIMEOUT_MS = 10_000;

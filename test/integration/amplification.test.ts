@@ -3,35 +3,17 @@
  * and clients that go away. The cost limit is checked on real engines (no engine call may happen for a
  * refused query; the flat full inventory must pass); size and cancellation on an in-process source.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { bulkSource as fakeSource, type BulkSource as FakeSource } from '../helpers/bulk-source.js';
 import { fleetEngines } from '../helpers/provided.js';
+import { proxiedFleet } from '../helpers/proxied-fleet.js';
 
-let proxies: CountingProxy[];
-const apps: TestApp[] = [];
-function app(input: ConfigInput = {}): TestApp {
-  const t = createTestApp(
-    fleetEngines().map((e, i) => ({ name: e.name, endpoint: proxies[i]!.endpoint })),
-    input,
-  );
-  apps.push(t);
-  return t;
-}
-
-beforeAll(async () => {
-  proxies = await Promise.all(fleetEngines().map((e) => startCountingProxy(e.socket)));
-});
-afterAll(async () => {
-  apps.forEach((a) => a.close());
-  await Promise.all((proxies ?? []).map((p) => p.close()));
-});
-
-const engineCalls = () => proxies.reduce((n, p) => n + p.requests.length, 0);
+const fleet = proxiedFleet();
+const app = (input: ConfigInput = {}) => fleet.app(input);
+const engineCalls = () => fleet.engineCalls();
 
 /** The 99-byte bomb of the issue, and its aliased variant. */
 const NESTED = `{ images { nodes { host { images { nodes { host { images { nodes { id repoTags } } } } } } } } }`;
@@ -53,7 +35,7 @@ describe('cost limit counts list sizes', () => {
   it('refuses lists nested in lists with a code, before any engine call', async () => {
     const t = app();
     for (const query of [NESTED, ALIASED, `{ hosts { images { nodes { host { stats { totalSize } } } } } }`]) {
-      proxies.forEach((p) => p.reset());
+      fleet.reset();
       const res = await t.query(query);
       expect(res.status).toBe(200);
       expect(res.data).toBeUndefined();
@@ -79,7 +61,7 @@ describe('cost limit counts list sizes', () => {
     const small = await t.query<{ images: { nodes: unknown[] } }>(query, { n: 3 });
     expect(small.errors).toBeUndefined();
     expect(small.data!.images.nodes).toHaveLength(3);
-    proxies.forEach((p) => p.reset());
+    fleet.reset();
     const big = await t.query(query, { n: 5000 });
     expect(big.errors?.[0]?.extensions?.code).toBe('QUERY_LIMIT_EXCEEDED');
     expect(engineCalls()).toBe(0);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_API_VERSION } from '../../src/docker/hosts.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet, type EngineImageSummary } from '../helpers/engine-api.js';
+import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
 import { startFakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
+import { proxiedFleet } from '../helpers/proxied-fleet.js';
 
 /** The engine's own answers: the oracle every field is checked against. */
 type EngineImage = EngineImageSummary;
@@ -39,19 +39,14 @@ const FULL = `{
   }
 }`;
 
+const fleet = proxiedFleet();
+const { proxies } = fleet;
 let t: TestApp;
-let proxies: CountingProxy[];
-
-beforeAll(async () => {
-  proxies = await Promise.all(fleetEngines().map((e) => startCountingProxy(e.socket)));
-  t = createTestApp(fleetEngines().map((e, i) => ({ name: e.name, endpoint: proxies[i]!.endpoint })));
-});
-afterAll(async () => {
-  t?.close();
-  await Promise.all((proxies ?? []).map((p) => p.close()));
+beforeAll(() => {
+  t = fleet.app();
 });
 
-const resetCounts = () => proxies.forEach((p) => p.reset());
+const resetCounts = () => fleet.reset();
 
 describe('ImageSummary against the engines', () => {
   it('returns every image of every host, each field equal to what that engine says', async () => {
@@ -131,7 +126,7 @@ describe('ImageSummary against the engines', () => {
   });
 
   it('negotiates the API version per host, reports it and pins later requests to it', async () => {
-    const fresh = createTestApp(fleetEngines().map((e, i) => ({ name: e.name, endpoint: proxies[i]!.endpoint })));
+    const fresh = fleet.app();
     try {
       resetCounts();
       await fresh.query(`{ images { totalCount } }`);

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { engineGet } from '../helpers/engine-api.js';
-import { startEngines, type Engine } from '../helpers/engine.js';
-import { importImage } from '../helpers/images.js';
+import { engineGet } from '../../src/dev/engine-api.js';
+import { startEngines, type Engine } from '../../src/dev/engine.js';
+import { importImage } from '../../src/dev/images.js';
 import { QUERY, type Answer } from '../helpers/status-query.js';
 
 const HOST_TIMEOUT_MS = 1500;

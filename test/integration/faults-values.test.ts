@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { engineGet } from '../helpers/engine-api.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines } from '../helpers/provided.js';
 

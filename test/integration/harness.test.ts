@@ -5,8 +5,9 @@
  * seeding (or a broken seed description) fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { engineGet, engineRequest, type EngineImageSummary } from '../helpers/engine-api.js';
-import { buildImageTar, SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL, sameSecondSpecs } from '../helpers/images.js';
+import { engineGet, engineRequest, type EngineImageSummary } from '../../src/dev/engine-api.js';
+import { buildImageTar } from '../../src/dev/images.js';
+import { SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL, sameSecondSpecs } from '../helpers/same-second.js';
 import { HOST_NAMES, type HostName } from '../helpers/fleet.js';
 import { fleetEngine, fleetEngines, fleetSeed } from '../helpers/provided.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { EngineApiError, engineGet } from '../helpers/engine-api.js';
-import { SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL } from '../helpers/images.js';
+import { EngineApiError, engineGet } from '../../src/dev/engine-api.js';
+import { SAME_SECOND, SAME_SECOND_FRACTIONS, SAME_SECOND_LABEL } from '../helpers/same-second.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 
 interface EngineImage {

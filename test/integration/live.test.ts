@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { createTestApp } from '../helpers/app.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet, engineRequest, expectOk } from '../helpers/engine-api.js';
-import { startEngines, type Engine } from '../helpers/engine.js';
-import { importImage, tagImage, untagImage } from '../helpers/images.js';
+import { engineGet, engineRequest, expectOk } from '../../src/dev/engine-api.js';
+import { startEngines, type Engine } from '../../src/dev/engine.js';
+import { importImage, tagImage, untagImage } from '../../src/dev/images.js';
 import { createLiveApp, subscribe, type LiveApp } from '../helpers/live.js';
 
 let a: Engine;

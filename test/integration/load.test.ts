@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runLoad } from '../../bench/load-test.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { startEngines, type Engine } from '../helpers/engine.js';
-import { importImage } from '../helpers/images.js';
+import { startEngines, type Engine } from '../../src/dev/engine.js';
+import { importImage } from '../../src/dev/images.js';
 
 /**
  * The short version of bench/run.ts's load test: a few seconds of concurrent queries against three

@@ -1,39 +1,21 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type ConfigInput } from '../../src/config.js';
 import { ReadOnlyViolation } from '../../src/docker/modem.js';
 import type { InventorySource } from '../../src/docker/source.js';
 import { GRAPHIQL_TABS } from '../../src/graphiql-examples.js';
 import { schema } from '../../src/schema/index.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { fleetEngines } from '../helpers/provided.js';
+import type { TestApp } from '../helpers/app.js';
+import { proxiedFleet } from '../helpers/proxied-fleet.js';
 
 const TOKEN_ALL = 'all-hosts-token-0123456789';
 const TOKEN_ALPHA = 'alpha-only-token-0123456789';
 
-let proxies: CountingProxy[];
-const apps: TestApp[] = [];
-function app(input: ConfigInput = {}, env: NodeJS.ProcessEnv = {}): TestApp {
-  const t = createTestApp(
-    fleetEngines().map((e, i) => ({ name: e.name, endpoint: proxies[i]!.endpoint })),
-    input,
-    {},
-    env,
-  );
-  apps.push(t);
-  return t;
-}
-
-beforeAll(async () => {
-  proxies = await Promise.all(fleetEngines().map((e) => startCountingProxy(e.socket)));
-});
-afterAll(async () => {
-  apps.forEach((a) => a.close());
-  await Promise.all((proxies ?? []).map((p) => p.close()));
-});
+const fleet = proxiedFleet();
+const { proxies } = fleet;
+const app = (input: ConfigInput = {}, env: NodeJS.ProcessEnv = {}) => fleet.app(input, env);
 
 async function raw(t: TestApp, init: RequestInit & { path?: string } = {}) {
   const res = await t.app.fetch(`http://fleetgraph${init.path ?? '/graphql'}`, init);
@@ -48,7 +30,7 @@ describe('read-only', () => {
 
   it('refuses any non-GET request in the host client, before it reaches the engine', async () => {
     const t = app();
-    proxies.forEach((p) => p.reset());
+    fleet.reset();
     const docker = t.registry.client('alpha').docker;
     await expect(docker.createContainer({ Image: 'fleet/base:1' })).rejects.toBeInstanceOf(ReadOnlyViolation);
     await expect(docker.getImage('fleet/base:1').remove()).rejects.toBeInstanceOf(ReadOnlyViolation);
@@ -89,7 +71,7 @@ describe('bearer tokens', () => {
   it('a scoped token never learns that other hosts exist', async () => {
     const t = app({}, tokens);
     const auth = { authorization: `Bearer ${TOKEN_ALPHA}` };
-    proxies.forEach((p) => p.reset());
+    fleet.reset();
     const res = await t.query<{ hosts: Array<{ name: string }>; images: { nodes: Array<{ host: { name: string } }> }; gamma: unknown; fleet: { hostCount: number } }>(
       `{ hosts { name } images { nodes { host { name } } } gamma: host(name: "gamma") { name } fleet { hostCount } }`,
       {},

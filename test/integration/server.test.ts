@@ -4,8 +4,7 @@
  * flight, and an unhandled rejection that must not take the server down. Fake engines only.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +12,8 @@ import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { freePort } from '../helpers/process.js';
-import { waitFor } from '../helpers/wait.js';
+import { scratchDir } from '../helpers/scratch.js';
+import { waitFor } from '../../src/dev/wait.js';
 
 const execFileP = promisify(execFile);
 const ROOT = process.cwd();
@@ -78,10 +78,10 @@ let up: FakeEngine;
 let slow: FakeEngine;
 
 /** Config and token files for the bad-configuration cases. */
-const scratch = mkdtempSync(join(tmpdir(), 'fleetgraph-server-test-'));
+const scratch = scratchDir('fleetgraph-server-test-');
 function scratchFile(name: string, text: string): string {
-  writeFileSync(join(scratch, name), text);
-  return join(scratch, name);
+  writeFileSync(join(scratch(), name), text);
+  return join(scratch(), name);
 }
 const SECRET_A = 'Zq9XwV7kLp3MnB5tYc2R';
 const SECRET_B = 'Rj8Hs2Df6Gk1Lm4NqW0e';
@@ -106,7 +106,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  rmSync(scratch, { recursive: true, force: true });
   await Promise.all([up?.stop(), slow?.stop()]);
 });
 
@@ -297,7 +296,7 @@ describe('graceful shutdown', () => {
 
 describe('start-up', () => {
   it("logs each host's first reachability: API version and image count, or the coded error", async () => {
-    const { cli } = await serve([`up=${up.endpoint}`, `gone=unix://${join(scratch, 'no-such.sock')}`]);
+    const { cli } = await serve([`up=${up.endpoint}`, `gone=unix://${join(scratch(), 'no-such.sock')}`]);
     await waitFor('both hosts to be reported', () => cli.stderr().includes('host \\"up\\" is up') && cli.stderr().includes('host \\"gone\\" is not answering'), 10_000, cli.stderr, 20);
     const lines = cli.stderr().split('\n').filter((l) => l.includes('"host":')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.host === 'up')).toMatchObject({ apiVersion: expect.stringMatching(/^\d+\.\d+$/), images: 2 });

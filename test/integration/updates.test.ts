@@ -13,9 +13,9 @@ import { imageFilter, imagesTable, OUTDATED_QUERY, type ImageNode } from '../../
 import { openFleet } from '../../src/commands/fleet.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { engineGet } from '../helpers/engine-api.js';
-import { startEngines, type Engine } from '../helpers/engine.js';
-import { buildImageTar, loadImages, tagImage } from '../helpers/images.js';
+import { engineGet } from '../../src/dev/engine-api.js';
+import { startEngines, type Engine } from '../../src/dev/engine.js';
+import { buildImageTar, loadImages, tagImage } from '../../src/dev/images.js';
 import {
   getManifest,
   pullImage,

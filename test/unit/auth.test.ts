@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config.js';
 import { createFakeApp, fakeId, fakeImage, fakeSource } from '../helpers/fake-source.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 /**
  * Bearer tokens: without one, 401 and nothing about the fleet; a scoped token's requests see only its
@@ -14,11 +14,12 @@ const TOKEN_ALL = 'all-hosts-token-0123456789';
 const TOKEN_A = 'a-only-token-0123456789';
 const TOKEN_AB = 'a-and-b-token-0123456789';
 // A token file, as --auth-token-file reads it (the env form cannot scope a token to two hosts).
-const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-auth-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const tokenFile = join(dir, 'tokens');
-writeFileSync(tokenFile, `${TOKEN_ALL}\n${TOKEN_A} hosts=a\n# comment\n${TOKEN_AB} hosts=a,b\n`);
-const TOKENS: ConfigInput = { authTokenFile: tokenFile };
+const dir = scratchDir('fleetgraph-auth-');
+const TOKENS: ConfigInput = {};
+beforeAll(() => {
+  TOKENS.authTokenFile = join(dir(), 'tokens');
+  writeFileSync(TOKENS.authTokenFile, `${TOKEN_ALL}\n${TOKEN_A} hosts=a\n# comment\n${TOKEN_AB} hosts=a,b\n`);
+});
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 const SHARED = fakeImage({ id: fakeId(1), repoTags: ['shared:1'], created: 300 });

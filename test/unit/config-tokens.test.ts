@@ -1,15 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseTokenEnv, parseTokenFile } from '../../src/config.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 /** Issue 9 §1, §2, §5: the token grammar of the token file, FLEETGRAPH_AUTH_TOKENS and the config file. */
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-tokens-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('fleetgraph-tokens-');
 function file(name: string, text: string): string {
-  const p = join(dir, name);
+  const p = join(dir(), name);
   writeFileSync(p, text);
   return p;
 }

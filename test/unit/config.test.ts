@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('fleetgraph-config-');
 function file(name: string, text: string): string {
-  const p = join(dir, name);
+  const p = join(dir(), name);
   writeFileSync(p, text);
   return p;
 }
@@ -34,7 +34,7 @@ describe('loadConfig', () => {
   });
 
   it('reads TLS files from certPath (DOCKER_CERT_PATH layout)', () => {
-    const certs = mkdtempSync(join(dir, 'certs-'));
+    const certs = mkdtempSync(join(dir(), 'certs-'));
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(certs, f), f);
     const cfg = file('t.yaml', `hosts:\n  - name: t\n    endpoint: tcp://127.0.0.1:2376\n    tls: { certPath: ${certs} }\n`);
     const tls = loadConfig({ configFile: cfg }, {}).hosts[0]!.tls!;
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
     ['bad name', () => loadConfig({}, { FLEETGRAPH_HOSTS: 'b@d=unix:///x' }), /FLEETGRAPH_HOSTS entry "b@d=unix:\/\/\/x"/],
     ['unreadable cert', () => loadConfig({ configFile: file('u.yaml', 'hosts:\n  - name: u\n    endpoint: https://h\n    tls: { ca: /nonexistent/ca.pem }\n') }, {}), /host "u": cannot read CA file \/nonexistent\/ca.pem \(ENOENT\)/],
     ['unknown key in a file host', () => loadConfig({ configFile: file('k.yaml', 'hosts:\n  - name: k\n    endpoint: unix:///k\n    colour: red\n') }, {}), /host "k": .*colour/],
-    ['missing config file', () => loadConfig({ configFile: join(dir, 'nope.yaml') }, {}), /config file .*nope.yaml: cannot read it \(ENOENT\)/],
+    ['missing config file', () => loadConfig({ configFile: join(dir(), 'nope.yaml') }, {}), /config file .*nope.yaml: cannot read it \(ENOENT\)/],
     ['invalid YAML', () => loadConfig({ configFile: file('y.yaml', 'hosts: [\n') }, {}), /not valid YAML/],
     ['public listen without tokens', () => loadConfig({ listen: '0.0.0.0' }, {}), /refusing to serve a non-loopback address/],
     ['token scoped to an unknown host', () => loadConfig({ hosts: ['a=unix:///a'] }, { FLEETGRAPH_AUTH_TOKENS: '0123456789abcdef0123 hosts=zzz' }), /FLEETGRAPH_AUTH_TOKENS entry 1: hosts= item 1 is not a configured host \(configured: a\)/],
@@ -99,7 +99,7 @@ describe('loadConfig', () => {
   });
 
   it('ssh:// without a user logs in as the current user, as ssh does', () => {
-    const home = mkdtempSync(join(dir, 'home-'));
+    const home = mkdtempSync(join(dir(), 'home-'));
     const me = userInfo().username;
     const [plain, withPort, explicit] = loadConfig({ hosts: ['a=ssh://edge-1', 'b=ssh://edge-2:2222', 'c=ssh://deploy@edge-3'] }, { HOME: home }).hosts;
     expect(plain!.endpoint).toBe(`ssh://${me}@edge-1`);

@@ -6,12 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkHostKey, knownHostsName, parseKnownHosts } from '../../src/docker/known-hosts.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const sshString = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
 
@@ -31,8 +31,7 @@ const A = newKey();
 const B = newKey();
 const check = (text: string, host: string, port: number, key: Buffer) => checkHostKey(parseKnownHosts(text), host, port, key);
 
-const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-known-hosts-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('fleetgraph-known-hosts-');
 
 describe('known_hosts', () => {
   it('the key blob is the one ssh2 reads from the same line', () => {
@@ -79,7 +78,7 @@ describe('known_hosts', () => {
   });
 
   it('names hashed by `ssh-keygen -H` are matched as OpenSSH matches them', () => {
-    const file = join(dir, 'hashed');
+    const file = join(dir(), 'hashed');
     writeFileSync(file, `edge-1.example.com ${A.text}\n[127.0.0.1]:2222 ${B.text}\n`);
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'pipe' });
     const text = readFileSync(file, 'utf8');
@@ -130,7 +129,7 @@ describe('known_hosts', () => {
 
   it('wildcards and negations are matched as `ssh-keygen -F` matches them', () => {
     const lines = [`*.example.com,!bad.example.com ${A.text}`, `[10.0.0.?]:2222 ${A.text}`, `db-* ${A.text}`];
-    const file = join(dir, 'patterns');
+    const file = join(dir(), 'patterns');
     writeFileSync(file, lines.join('\n') + '\n');
     const lookups: Array<[string, number]> = [
       ['a.example.com', 22],

@@ -1,7 +1,7 @@
 /**
- * The test oracle: the raw Docker Engine API over a unix socket, with nothing
- * but node:http. Deliberately independent of dockerode (which the code under
- * test uses), so a bug there cannot hide itself in the assertions.
+ * Module: the test oracle, and how the private engines (engine.ts) are pinged and seeded: the raw Docker
+ * Engine API over a unix socket, with nothing but node:http. Deliberately independent of dockerode (which
+ * the code under test uses), so a bug there cannot hide itself in the assertions.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
 

@@ -1,5 +1,5 @@
 /**
- * Module: /proc reading and signalling shared by the daemon harnesses (engine.ts, sshd.ts). They only ever
+ * Module: /proc reading and signalling shared by the daemon harnesses (engine.ts, test/helpers/sshd.ts). They only ever
  * signal pids they spawned or found as descendants / by their own unique directory; nothing here
  * looks processes up by name.
  */

@@ -1,6 +1,6 @@
 /**
- * Private Docker engines for tests: one dockerd (20.10, API 1.41) per Engine,
- * each with its own temp dir holding its API socket, data-root, exec-root
+ * Module: private Docker engines for the tests, the benchmarks and `npm run demo`: one dockerd
+ * (20.10, API 1.41) per Engine, each with its own temp dir holding its API socket, data-root, exec-root
  * (where its own containerd lives), pidfile, config file, trust key and log.
  *
  * Rules this module keeps:
@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineImpl, register } from './engine-daemon.js';
+import { DEFAULT_DOCKERD, EngineImpl, register } from './engine-daemon.js';
 
 export { destroyAllEnginesSync, liveEngines } from './engine-daemon.js';
 
@@ -76,6 +76,8 @@ export interface StartEngineOptions {
    * `['--host', 'tcp://127.0.0.1:PORT', '--tlsverify', '--tlscacert', CA, '--tlscert', CERT, '--tlskey', KEY]`.
    */
   extraArgs?: string[];
+  /** The dockerd executable; default $FLEETGRAPH_DOCKERD, else /usr/sbin/dockerd (Debian's docker.io). */
+  dockerd?: string;
 }
 
 /** Create the dirs and start one private dockerd. On failure nothing is left behind. */
@@ -83,7 +85,7 @@ export async function startEngine(name: string, options: StartEngineOptions = {}
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`bad engine name ${JSON.stringify(name)}`);
   const dir = await makeDir();
   const ns = `fg-${name}-${randomBytes(3).toString('hex')}`;
-  const engine = new EngineImpl(name, dir, ns, [...(options.extraArgs ?? [])]);
+  const engine = new EngineImpl(name, dir, ns, [...(options.extraArgs ?? [])], options.dockerd ?? DEFAULT_DOCKERD);
   register(engine);
   try {
     await writeFile(
@@ -107,8 +109,8 @@ export async function startEngine(name: string, options: StartEngineOptions = {}
 }
 
 /** Start several engines in parallel. If any fails, the others are destroyed and the error is thrown. */
-export async function startEngines(names: string[]): Promise<Engine[]> {
-  const results = await Promise.allSettled(names.map((n) => startEngine(n)));
+export async function startEngines(names: string[], options: StartEngineOptions = {}): Promise<Engine[]> {
+  const results = await Promise.allSettled(names.map((n) => startEngine(n, options)));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
     await Promise.all(

@@ -15,7 +15,7 @@ import { killAll, tail, tryKill } from './procs.js';
 import { waitedFor, within } from './wait.js';
 
 /** Debian's docker.io (20.10, API 1.41); FLEETGRAPH_DOCKERD overrides. */
-const DOCKERD = process.env['FLEETGRAPH_DOCKERD'] || '/usr/sbin/dockerd';
+export const DEFAULT_DOCKERD = process.env['FLEETGRAPH_DOCKERD'] || '/usr/sbin/dockerd';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -68,6 +68,7 @@ export class EngineImpl implements Engine {
     readonly dir: string,
     readonly containerdNamespace: string,
     private readonly extraArgs: readonly string[] = [],
+    private readonly dockerd = DEFAULT_DOCKERD,
   ) {
     this.socket = join(dir, 'docker.sock');
     this.endpoint = `unix://${this.socket}`;
@@ -119,7 +120,7 @@ export class EngineImpl implements Engine {
     const logFd = openSync(this.log, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(DOCKERD, this.args(), {
+      child = spawn(this.dockerd, this.args(), {
         cwd: this.dir,
         detached: true, // own session + process group
         stdio: ['ignore', logFd, logFd],

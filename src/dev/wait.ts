@@ -1,4 +1,4 @@
-/** Module: the one polling loop of the test helpers (engines, sshd, spawned servers all wait through it). */
+/** Module: the one polling loop of the dev engines and the test helpers (engines, sshd, spawned servers all wait through it). */
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
