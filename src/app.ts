@@ -7,6 +7,7 @@ import { useCachedGraphiQL } from './graphiql-page.js';
 import { schema } from './schema/index.js';
 import { securityPlugins } from './security.js';
 import { HostVisibility } from './visibility.js';
+import { useErrorMetrics } from './metrics.js';
 import { liveQueryPlugins } from './live/live-query.js';
 import { useStaleMirror } from './live/stale.js';
 
@@ -74,6 +75,8 @@ export function createApp(deps: AppDeps): App {
       useStaleMirror(),
       // after graphql-jit's: the live-query store wraps whatever execute function is in place
       ...liveQueryPlugins(deps),
+      // last: counts the errors of the answer as sent (after the answer-size cap may have replaced it)
+      ...(deps.metrics ? [useErrorMetrics(deps.metrics)] : []),
     ],
   });
 }

@@ -7,6 +7,8 @@ import type { InventorySource } from './docker/source.js';
 import type { LiveHub } from './live/hub.js';
 import { RequestFilters } from './inventory/filter-cache.js';
 import type { HostVisibility } from './visibility.js';
+import type { Metrics } from './metrics.js';
+import { currentRequestId, requestIdFrom } from './request-id.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
@@ -18,6 +20,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Who sees which hosts; the server passes the one it also asks for /readyz. Default: built from config.tokens. */
   visibility?: HostVisibility;
+  /** Counts errors by code (the server's, also served at /metrics); none in most tests. */
+  metrics?: Metrics;
 }
 
 /**
@@ -48,8 +52,11 @@ export interface Context {
   partialErrors: PartialErrors;
   /** Filters compiled and evaluated once per request (see RequestFilters). */
   filters: RequestFilters;
+  /** This request's id (request-id.ts): the server's, sent in X-Request-Id and in its log lines; a new one without a server. */
+  requestId: string;
 }
 
 export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
-  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters() };
+  const requestId = currentRequestId() ?? requestIdFrom(undefined);
+  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters(), requestId };
 }
