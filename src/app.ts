@@ -65,7 +65,13 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: { isDev: false },
     // No CORS headers unless origins are configured: browsers then refuse cross-origin reads.
     cors: deps.config.corsOrigins.length
-      ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
+      ? {
+          origin: deps.config.corsOrigins,
+          methods: ['GET', 'POST'],
+          allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id'],
+          exposedHeaders: ['x-request-id'],
+          credentials: false,
+        }
       : false,
     plugins: [
       ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),

@@ -35,7 +35,7 @@ export class Metrics implements HostObserver {
   readonly registry = new Registry();
   private readonly httpRequests = new Counter({
     name: 'fleetgraph_http_requests_total',
-    help: 'HTTP requests answered, by route, method and status code.',
+    help: 'HTTP requests, by route, method and status code (aborted: the client left before the answer ended).',
     labelNames: ['route', 'method', 'status'],
     registers: [this.registry],
   });
@@ -90,8 +90,8 @@ export class Metrics implements HostObserver {
     this.graphqlErrors.inc({ code: codeLabel(code) });
   }
 
-  /** Counts one answered HTTP request. */
-  httpRequest(route: Route, method: string, status: number, seconds: number): void {
+  /** Counts one HTTP request: its status, or `aborted` when the client went away before the answer ended. */
+  httpRequest(route: Route, method: string, status: number | 'aborted', seconds: number): void {
     this.httpRequests.inc({ route, method: METHODS.has(method) ? method : 'OTHER', status: String(status) });
     this.httpDuration.observe({ route }, seconds);
   }

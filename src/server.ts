@@ -66,8 +66,15 @@ function serveMetrics(metrics: Metrics, visible: readonly string[] | undefined, 
   );
 }
 
-export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
-  const metrics = new Metrics({ processMetrics: true });
+export interface ServerOptions {
+  registryOptions?: { breakerResetMs?: number };
+  logger?: Logger;
+  /** Also serve prom-client's process_* and nodejs_* series (the CLI does; they watch the process for good, so tests starting many servers leave them off). */
+  processMetrics?: boolean;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const registry = new HostRegistry(config.hosts, {
     maxResponseBytes: config.maxResponseBytes,
     ...options.registryOptions,
@@ -94,12 +101,14 @@ export async function startServer(config: Config, options: { registryOptions?: {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routeOf(path);
-    // Bound to this request's async context, so the line carries its id whoever ends the answer.
-    res.once('finish', AsyncResource.bind(() => {
+    // Bound to this request's async context, so the line carries its id whoever ends the answer. On
+    // 'close', not 'finish', so that a request whose client went away first is counted too.
+    res.once('close', AsyncResource.bind(() => {
       const seconds = (performance.now() - started) / 1000;
-      metrics.httpRequest(route, req.method ?? '', res.statusCode, seconds);
+      const status = res.writableFinished ? res.statusCode : 'aborted';
+      metrics.httpRequest(route, req.method ?? '', status, seconds);
       // A path could be anything a client sent: only the route is logged.
-      log?.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      log?.debug({ method: req.method, route, status, ms: Math.round(seconds * 1000) }, 'request');
     }));
     // Shutting down: this answer is its connection's last, so keep-alive clients cannot hold the server
     // open; an answer already under way when shutdown began closes its connection once it is idle.

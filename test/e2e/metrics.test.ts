@@ -147,6 +147,9 @@ describe('/metrics through the built CLI', () => {
     expect(total(samples, 'fleetgraph_http_requests_total', { route: 'graphql', method: 'POST', status: '200' })).toBe(answers.length);
     expect(total(samples, 'fleetgraph_http_request_duration_seconds_count', { route: 'graphql' })).toBe(answers.length);
     expect(total(samples, 'fleetgraph_http_requests_total', { route: 'metrics' })).toBe(0);
+    expect(total(samples, 'fleetgraph_http_requests_total', { status: 'aborted' })).toBe(0);
+    // the CLI adds prom-client's process series
+    expect(samples.some((s) => s.name === 'process_resident_memory_bytes')).toBe(true);
     expect((await scrape(ALL)).samples.find((s) => s.name === 'fleetgraph_http_requests_total' && s.labels.route === 'metrics')?.labels.status).toBe('200');
   });
 

@@ -81,4 +81,11 @@ describe('Metrics', () => {
     for (const code of new Set(codes)) expect(total(samples, 'fleetgraph_graphql_errors_total', { code: String(code) }), String(code)).toBe(codes.filter((c) => c === code).length);
     expect(total(samples, 'fleetgraph_graphql_errors_total')).toBe(codes.length);
   });
+
+  it('lets a configured browser origin read the request id', async () => {
+    const source = fakeSource({ hosts: ['a'] });
+    const config = loadConfig({ hosts: ['a=unix:///nonexistent/a.sock'], corsOrigins: ['https://ui.example'] }, {});
+    const res = await createApp({ source, config }).fetch('http://fleetgraph/graphql?query=%7B__typename%7D', { headers: { origin: 'https://ui.example' } });
+    expect(res.headers.get('access-control-expose-headers')?.split(',').map((h) => h.trim().toLowerCase())).toContain('x-request-id');
+  });
 });
