@@ -10,6 +10,7 @@
  *  - a connection reset (a stale keep-alive socket) is retried once, inside the same deadline;
  *  - a host that keeps failing trips a circuit breaker and fails fast until it is probed again.
  */
+import { AsyncResource } from 'node:async_hooks';
 import CircuitBreaker from 'opossum';
 import type Docker from 'dockerode';
 import type { HostConfig } from '../config.js';
@@ -111,7 +112,8 @@ export class EngineClient {
     const log = options.logger;
     if (log) {
       this.breaker.on('open', () => log.warn({ host: config.name }, `host "${config.name}" failed repeatedly: skipping it until the next probe`));
-      this.breaker.on('halfOpen', () => log.info({ host: config.name }, `host "${config.name}": probing again`));
+      // Its reset timer was set during the request that opened it: that request's id does not belong here.
+      this.breaker.on('halfOpen', AsyncResource.bind(() => log.info({ host: config.name }, `host "${config.name}": probing again`)));
       this.breaker.on('close', () => log.info({ host: config.name }, `host "${config.name}" is answering again`));
     }
   }
