@@ -17,6 +17,7 @@ import { LiveHub } from './live/hub.js';
 import { MirrorSource } from './live/mirror.js';
 import { Metrics, routeOf } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-id.js';
+import { UNAUTHENTICATED } from './security.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -56,8 +57,8 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
  */
 function serveMetrics(metrics: Metrics, visible: readonly string[] | undefined, res: http.ServerResponse): void {
   if (visible === undefined) {
-    const body = { errors: [{ message: 'a valid bearer token is required (Authorization: Bearer <token>)', extensions: { code: 'UNAUTHENTICATED' } }] };
-    res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer realm="fleetgraph"' }).end(JSON.stringify(body));
+    const body = { errors: [{ message: UNAUTHENTICATED.message, extensions: { code: 'UNAUTHENTICATED' } }] };
+    res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', ...UNAUTHENTICATED.headers }).end(JSON.stringify(body));
     return;
   }
   metrics.scrape(visible).then(
