@@ -9,6 +9,7 @@ import { schema } from './schema/index.js';
 import { securityPlugins } from './security.js';
 import { HostVisibility } from './visibility.js';
 import { createUpdateChecker } from './registry/checker.js';
+import { useErrorMetrics } from './metrics.js';
 import { liveQueryPlugins } from './live/live-query.js';
 import { useStaleMirror } from './live/stale.js';
 
@@ -67,7 +68,13 @@ export function createApp(given: AppDeps): App {
     maskedErrors: { isDev: false },
     // No CORS headers unless origins are configured: browsers then refuse cross-origin reads.
     cors: deps.config.corsOrigins.length
-      ? { origin: deps.config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'], credentials: false }
+      ? {
+          origin: deps.config.corsOrigins,
+          methods: ['GET', 'POST'],
+          allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf', 'x-request-id'],
+          exposedHeaders: ['x-request-id'],
+          credentials: false,
+        }
       : false,
     plugins: [
       // Before the security plugins: the fleet page's files hold no data and load without a token.
@@ -79,6 +86,8 @@ export function createApp(given: AppDeps): App {
       useStaleMirror(),
       // after graphql-jit's: the live-query store wraps whatever execute function is in place
       ...liveQueryPlugins(deps),
+      // last: counts the errors of the answer as sent (after the answer-size cap may have replaced it)
+      ...(deps.metrics ? [useErrorMetrics(deps.metrics)] : []),
     ],
   });
 }

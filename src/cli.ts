@@ -62,7 +62,7 @@ async function serve(cmd: Command): Promise<void> {
   const { logFirstReachability } = await import('./startup-probe.js');
   const logger: Logger = createLogger(process.env.LOG_LEVEL ?? 'info');
   loggerForRejections = logger;
-  const running = await startServer(config, { logger });
+  const running = await startServer(config, { logger, processMetrics: true });
   const shutdown = (signal: string) => {
     logger.info({ signal }, `${signal}: finishing in-flight requests`);
     running.close().then(() => process.exit(0));

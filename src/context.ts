@@ -9,6 +9,8 @@ import { RequestFilters } from './inventory/filter-cache.js';
 import type { HostVisibility } from './visibility.js';
 import type { UpdateChecker } from './registry/checker.js';
 import { RequestUpdates } from './registry/updates.js';
+import type { Metrics } from './metrics.js';
+import { currentRequestId, requestIdFrom } from './request-id.js';
 
 /** What the app is built from; tests and the server pass their own. */
 export interface AppDeps {
@@ -22,6 +24,8 @@ export interface AppDeps {
   visibility?: HostVisibility;
   /** The process-wide registry checker (--check-updates); absent when checks are off: then no registry is contacted. */
   updates?: UpdateChecker;
+  /** Counts errors by code (the server's, also served at /metrics); none in most tests. */
+  metrics?: Metrics;
 }
 
 /**
@@ -54,8 +58,19 @@ export interface Context {
   filters: RequestFilters;
   /** This request's view of registry update checks (ImageSummary.updates, the updateStatus filter). */
   updates: RequestUpdates;
+  /** This request's id (request-id.ts): the server's, sent in X-Request-Id and in its log lines; a new one without a server. */
+  requestId: string;
 }
 
 export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
-  return { deps, loaders: createLoaders(deps.source), visibleHosts, partialErrors: new PartialErrors(), filters: new RequestFilters(), updates: new RequestUpdates(deps.updates) };
+  const requestId = currentRequestId() ?? requestIdFrom(undefined);
+  return {
+    deps,
+    loaders: createLoaders(deps.source),
+    visibleHosts,
+    partialErrors: new PartialErrors(),
+    filters: new RequestFilters(),
+    updates: new RequestUpdates(deps.updates),
+    requestId,
+  };
 }

@@ -47,6 +47,12 @@ function jsonError(status: number, code: string, message: string, headers: Recor
   });
 }
 
+/** What a request without a valid bearer token gets (the API, and /metrics in server.ts). */
+export const UNAUTHENTICATED = {
+  message: 'a valid bearer token is required (Authorization: Bearer <token>)',
+  headers: { 'www-authenticate': 'Bearer realm="fleetgraph"' },
+} as const;
+
 /**
  * 401 without a valid bearer token (when tokens are configured); the GraphiQL page itself holds no
  * data and still loads, so a person can paste the token into its headers editor.
@@ -58,7 +64,7 @@ export function useBearerAuth(checker: TokenChecker, graphiql: boolean): Plugin 
       if (graphiql && isGraphiQLPage(request)) return;
       // Only whether a token is valid; which hosts it may see is HostVisibility's to say (visibility.ts).
       if (!checker.check(request.headers.get('authorization')))
-        endResponse(jsonError(401, 'UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer realm="fleetgraph"' }));
+        endResponse(jsonError(401, 'UNAUTHENTICATED', UNAUTHENTICATED.message, UNAUTHENTICATED.headers));
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Module: the only file that listens: node:http around the yoga app, plus /healthz and /readyz, and a
- * graceful close that lets in-flight requests finish.
+ * Module: the only file that listens: node:http around the yoga app, plus /healthz, /readyz and
+ * /metrics, and a graceful close that lets in-flight requests finish. Every request gets its id here
+ * (X-Request-Id, request-id.ts) and is counted here (metrics.ts).
  */
+import { AsyncResource } from 'node:async_hooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
@@ -15,6 +17,9 @@ import { LiveHub } from './live/hub.js';
 import { MirrorSource } from './live/mirror.js';
 import { createUpdateChecker } from './registry/checker.js';
 import { BackgroundUpdates } from './registry/background.js';
+import { Metrics, routeOf } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-id.js';
+import { UNAUTHENTICATED } from './security.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -48,8 +53,38 @@ async function readiness(source: InventorySource, visible: readonly string[] | u
   return { ready: true, hostCount: hosts.length, hostsUp: hosts.filter((h) => h.status === 'UP').length, hosts };
 }
 
-export async function startServer(config: Config, options: { registryOptions?: { breakerResetMs?: number }; logger?: Logger } = {}): Promise<RunningServer> {
-  const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, ...options.registryOptions, ...(options.logger ? { logger: options.logger } : {}) });
+/**
+ * /metrics: open like the API without tokens; with tokens, a valid one is required (401 as the API
+ * answers), and a scoped token gets only its own hosts' series (HostVisibility, as /readyz).
+ */
+function serveMetrics(metrics: Metrics, visible: readonly string[] | undefined, res: http.ServerResponse): void {
+  if (visible === undefined) {
+    const body = { errors: [{ message: UNAUTHENTICATED.message, extensions: { code: 'UNAUTHENTICATED' } }] };
+    res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', ...UNAUTHENTICATED.headers }).end(JSON.stringify(body));
+    return;
+  }
+  metrics.scrape(visible).then(
+    (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+    () => res.writeHead(500).end(),
+  );
+}
+
+export interface ServerOptions {
+  registryOptions?: { breakerResetMs?: number };
+  logger?: Logger;
+  /** Also serve prom-client's process_* and nodejs_* series (the CLI does; they watch the process for good, so tests starting many servers leave them off). */
+  processMetrics?: boolean;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
+  const registry = new HostRegistry(config.hosts, {
+    maxResponseBytes: config.maxResponseBytes,
+    ...options.registryOptions,
+    observer: metrics,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  metrics.watchHosts(registry);
   // One /events stream per host, shared by the mirror and every subscription; container events only feed a mirror.
   const live = new LiveHub(registry, { types: config.mirror ? ['image', 'container'] : ['image'] });
   const direct = new EngineSource(registry);
@@ -66,17 +101,34 @@ export async function startServer(config: Config, options: { registryOptions?: {
     );
   }
   const background = mirror && updates ? new BackgroundUpdates(mirror, updates, config.updates.intervalMs, options.logger).start() : undefined;
-  const app = createApp({ source, live, config, visibility, ...(updates ? { updates } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  const app = createApp({ source, live, config, visibility, metrics, ...(updates ? { updates } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  const log = options.logger;
 
   let closing: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withRequestId(requestId, () => handle(req, res));
+  });
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = routeOf(path);
+    // Bound to this request's async context, so the line carries its id whoever ends the answer. On
+    // 'close', not 'finish', so that a request whose client went away first is counted too.
+    res.once('close', AsyncResource.bind(() => {
+      const seconds = (performance.now() - started) / 1000;
+      const status = res.writableFinished ? res.statusCode : 'aborted';
+      metrics.httpRequest(route, req.method ?? '', status, seconds);
+      // A path could be anything a client sent: only the route is logged.
+      log?.debug({ method: req.method, route, status, ms: Math.round(seconds * 1000) }, 'request');
+    }));
     // Shutting down: this answer is its connection's last, so keep-alive clients cannot hold the server
     // open; an answer already under way when shutdown began closes its connection once it is idle.
     if (closing) res.setHeader('connection', 'close');
     res.once('finish', () => {
       if (closing) setImmediate(() => server.closeIdleConnections());
     });
-    const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       return;
@@ -88,12 +140,16 @@ export async function startServer(config: Config, options: { registryOptions?: {
       );
       return;
     }
+    if (path === '/metrics') {
+      serveMetrics(metrics, visibility.visibleHosts(req.headers.authorization), res);
+      return;
+    }
     // yoga answers its own errors; anything that still escapes is a 500 here, never an unhandled rejection.
     Promise.resolve(app(req, res)).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"message":"Unexpected error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}');
       else res.destroy();
     });
-  });
+  };
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;

@@ -10,11 +10,12 @@
  *  - a connection reset (a stale keep-alive socket) is retried once, inside the same deadline;
  *  - a host that keeps failing trips a circuit breaker and fails fast until it is probed again.
  */
+import { AsyncResource } from 'node:async_hooks';
 import CircuitBreaker from 'opossum';
 import type Docker from 'dockerode';
 import type { HostConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { HostError } from './errors.js';
+import { HostError, type HostErrorCode } from './errors.js';
 import { createDocker, dialGet, modemAgent } from './modem.js';
 import { apiAtLeast } from './normalize.js';
 import { apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
@@ -42,6 +43,31 @@ export interface RegistryOptions {
   breakerResetMs?: number;
   /** Told when a host's breaker opens, probes and closes. */
   logger?: Pick<Logger, 'warn' | 'info'>;
+  /** Told of every engine call and host failure (metrics.ts); absent in most tests. */
+  observer?: HostObserver;
+}
+
+/**
+ * The kinds of engine call, a fixed set so that metrics labelled by kind stay few (never an image id
+ * or a path): the image list, the container list, /system/df, /version, one image's inspect, /events.
+ */
+export const ENGINE_CALL_KINDS = ['images', 'containers', 'df', 'version', 'inspect', 'events', 'other'] as const;
+export type EngineCallKind = (typeof ENGINE_CALL_KINDS)[number];
+
+export function engineCallKind(path: string): EngineCallKind {
+  if (path === '/images/json') return 'images';
+  if (path === '/containers/json') return 'containers';
+  if (path === '/system/df') return 'df';
+  if (path === '/version') return 'version';
+  if (path === '/events') return 'events';
+  if (/^\/images\/[^/]+\/json$/.test(path)) return 'inspect';
+  return 'other';
+}
+
+/** What a host's EngineClient reports as it happens: each request sent to its engine, and each failure a caller saw. */
+export interface HostObserver {
+  engineCall(host: string, kind: EngineCallKind, seconds: number): void;
+  hostFailure(host: string, code: HostErrorCode): void;
 }
 
 /** One engine answer: its parsed body, and the engine's Api-Version header (its highest version), if sent. */
@@ -60,6 +86,8 @@ export class EngineClient {
   private readonly shared = new Map<string, Promise<EngineResponse>>();
   /** Failed calls in a row: a host that stops answering opens its breaker without waiting for its old successes to age out. */
   private failuresInARow = 0;
+  /** When the engine last answered a request (ms since 1970); undefined until it has. */
+  private lastAnswerAt: number | undefined;
 
   constructor(
     readonly config: HostConfig,
@@ -84,7 +112,8 @@ export class EngineClient {
     const log = options.logger;
     if (log) {
       this.breaker.on('open', () => log.warn({ host: config.name }, `host "${config.name}" failed repeatedly: skipping it until the next probe`));
-      this.breaker.on('halfOpen', () => log.info({ host: config.name }, `host "${config.name}": probing again`));
+      // Its reset timer was set during the request that opened it: that request's id does not belong here.
+      this.breaker.on('halfOpen', AsyncResource.bind(() => log.info({ host: config.name }, `host "${config.name}": probing again`)));
       this.breaker.on('close', () => log.info({ host: config.name }, `host "${config.name}" is answering again`));
     }
   }
@@ -96,6 +125,34 @@ export class EngineClient {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** When this engine last answered a request (ms since 1970), undefined until it has. */
+  get lastSuccessAt(): number | undefined {
+    return this.lastAnswerAt;
+  }
+
+  /** Engine calls in flight (and /system/df answers kept for reuse). */
+  get inFlight(): number {
+    return this.shared.size;
+  }
+
+  /**
+   * Called when a request is sent to the engine (here, and by the host's /events stream); the returned
+   * function when it has answered (ok) or failed. Every request the engine receives is counted, retries too.
+   */
+  startCall(kind: EngineCallKind): (ok: boolean) => void {
+    const started = performance.now();
+    return (ok) => {
+      if (ok) this.lastAnswerAt = Date.now();
+      this.options.observer?.engineCall(this.name, kind, (performance.now() - started) / 1000);
+    };
+  }
+
+  /** Reports a failure a caller saw (EngineSource.get, the one place host errors are made) and returns it. */
+  failed<E>(err: E): E {
+    if (err instanceof HostError) this.options.observer?.hostFailure(this.name, err.code);
+    return err;
   }
 
   breakerState(): 'closed' | 'open' | 'half-open' {
@@ -163,12 +220,14 @@ export class EngineClient {
    */
   private getOnce(path: string, query: Record<string, string>, deadline: number): Promise<EngineResponse> {
     const controller = new AbortController();
+    const done = this.startCall(engineCallKind(path));
     return new Promise<EngineResponse>((resolve, reject) => {
       let settled = false;
       const finish = (err: unknown, value?: EngineResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        done(!err);
         if (err) reject(err);
         else resolve(value!);
       };

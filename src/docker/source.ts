@@ -67,13 +67,13 @@ export class EngineSource implements InventorySource {
     try {
       body = await client.getJson(path, query, reuseMs);
     } catch (err) {
-      throw hostFailure(host, err);
+      throw client.failed(hostFailure(host, err));
     }
     try {
       return await this.normalise(body, fn);
     } catch (err) {
       // Only a body that does not have the Engine API's shape is the host's fault; anything else is ours.
-      if (err instanceof ZodError) throw new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape');
+      if (err instanceof ZodError) throw client.failed(new HostError(host, 'HOST_BAD_RESPONSE', 'unexpected shape'));
       throw err;
     }
   }

@@ -145,9 +145,12 @@ export class HostEventStream {
     // Headers must come within the host deadline; after that the stream may stay quiet for as long as the engine has nothing to say.
     const headerTimer = setTimeout(() => controller.abort(), this.client.config.timeoutMs);
     const dial = this.client.docker.modem.dial.bind(this.client.docker.modem) as (o: object, cb: (err: unknown, data: unknown) => void) => void;
+    // Counted with the host's other engine calls; its latency is the time until the stream's headers.
+    const done = this.client.startCall('events');
     dial({ path: '/events?', method: 'GET', options: query, isStream: true, abortSignal: controller.signal, statusCodes: { 200: true } }, (err, data) => {
       clearTimeout(headerTimer);
       const res = data as IncomingMessage | null;
+      done(!err && !!res && !controller.signal.aborted);
       if (controller !== this.controller || controller.signal.aborted) {
         res?.destroy();
         if (controller === this.controller) this.retry();

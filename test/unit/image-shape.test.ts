@@ -58,7 +58,7 @@ describe('checkEngineImage', () => {
     const list = Array.from({ length: 1200 }, (_, i) => ({ ...good, Id: i.toString(16).padStart(64, '0') }));
     for (const [at, bad] of [[0, { Size: '5' }], [700, { RepoTags: [1] }], [1199, { Labels: { a: 2 } }], [5, { Created: 1e20 }]] as const) {
       const body = list.map((x, i) => (i === at ? { ...x, ...bad } : x));
-      const registry = { client: () => ({ apiVersion: '1.41', getJson: async () => body }), names: () => ['h'] } as unknown as HostRegistry;
+      const registry = { client: () => ({ apiVersion: '1.41', getJson: async () => body, failed: (e: unknown) => e }), names: () => ['h'] } as unknown as HostRegistry;
       await expect(new EngineSource(registry).images('h'), JSON.stringify(bad)).rejects.toMatchObject({ code: 'HOST_BAD_RESPONSE', host: 'h' });
     }
   });
