@@ -45,5 +45,9 @@ export const ImageFilterInput = builder.inputType('ImageFilter', {
     createdAfter: t.field({ type: 'DateTime', description: 'Only images created after this moment (the same on every host).' }),
     inUse: t.boolean({ description: 'true: images used by at least one container, running or stopped. false: images no container uses.' }),
     ids: t.idList({ description: 'Image IDs or unique ID prefixes (with or without "sha256:").' }),
+    platform: t.string({
+      description:
+        'Only images with an image manifest for this platform whose content is on the host ("os/architecture[/variant]", e.g. "linux/arm64"; without a variant any variant matches). Reads manifests (API 1.47+, containerd image store): images of engines that cannot list them do not match.',
+    }),
   }),
 });

@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import './refs.js';
 import './image-inputs.js';
 import './image-summary.js';
+import './manifest.js';
 import './host.js';
 import './container.js';
 import './image-group.js';
