@@ -76,7 +76,7 @@ export function modelImages(): ModelImage[] {
   const multiAmd = platform('multi', 'linux', 'amd64', { content: 3_000_000, unpacked: 7_500_000 });
   // Pulled on an amd64 host: the index lists arm64 too, but its content is not there.
   const multiArm = platform('multi', 'linux', 'arm64', { content: 2_900_000, unpacked: 7_100_000 }, false, 'v8');
-  const arm = platform('arm', 'linux', 'arm64', { content: 1_200_000, unpacked: 2_600_000 });
+  const arm = platform('arm', 'linux', 'arm64', { content: 1_200_000, unpacked: 2_600_000 }, true, 'v8');
   return [
     {
       key: 'multi',
