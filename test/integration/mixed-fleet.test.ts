@@ -152,33 +152,3 @@ describe('a mixed fleet: Docker 20.10 to 29.7, classic and containerd stores', (
     expect(node!.manifests!.some((m) => m.platform && !m.available)).toBe(true);
   });
 });
-
-describe('engines newer than this code', () => {
-  it('caps at the newest version it knows, or speaks the engine minimum when that is newer still', async () => {
-    const [docker30, future] = await Promise.all([
-      startVersionedEngine({ name: 'docker30', release: '30.0.0', apiVersion: '1.58', minApiVersion: '1.44', store: 'containerd' }),
-      startVersionedEngine({ name: 'future', release: '31.0.0', apiVersion: '1.60', minApiVersion: '1.56', store: 'containerd' }),
-    ]);
-    const app = createTestApp([docker30, future].map((f) => ({ name: f.spec.name, endpoint: f.endpoint })), { maxImages: 500 });
-    try {
-      for (let i = 0; i < 2; i++) expect((await app.query(`{ images { totalCount } }`)).errors).toBeUndefined();
-      const res = await app.query<{ hosts: Array<{ name: string; apiVersion: string }>; images: { nodes: Array<{ host: { name: string }; id: string }> } }>(
-        `{ hosts { name apiVersion } images { nodes { ${EVERY_FIELD} } } }`,
-      );
-      expect(res.errors).toBeUndefined();
-      expect(res.data!.hosts).toEqual([
-        { name: 'docker30', apiVersion: '1.55' },
-        { name: 'future', apiVersion: '1.56' },
-      ]);
-      // The future engine refused 1.55 once (400, its minimum named), and was asked again at 1.56.
-      expect(future.rawPaths.filter((p) => p.startsWith('/v1.55/'))).toHaveLength(1);
-      expect(future.rawPaths.slice(2).every((p) => p.startsWith('/v1.56/'))).toBe(true);
-      expect(docker30.rawPaths.slice(1).every((p) => p.startsWith('/v1.55/'))).toBe(true);
-      const expected = (await Promise.all([docker30, future].map((f) => expectedSummaries(f.socket, f.spec.name, f.spec.name === 'future' ? '1.56' : '1.55')))).flat();
-      expect(byHostAndId(res.data!.images.nodes)).toEqual(byHostAndId(expected));
-    } finally {
-      app.close();
-      await Promise.all([docker30.stop(), future.stop()]);
-    }
-  });
-});
