@@ -54,10 +54,10 @@ const ImageManifestType = builder.objectRef<ManifestRecord>('ImageManifest').imp
   description: 'One manifest of a multi-platform image on its host (Engine API ImageManifestSummary).',
   fields: (t) => ({
     id: t.id({ description: 'Digest of the manifest.', resolve: (m) => m.id }),
-    kind: t.field({ type: ManifestKindEnum, resolve: (m) => m.kind }),
-    descriptor: t.field({ type: OciDescriptorType, resolve: (m) => m.descriptor }),
+    kind: t.field({ type: ManifestKindEnum, description: 'What the manifest is (the engine\'s kind; UNKNOWN for kinds newer than this gateway).', resolve: (m) => m.kind }),
+    descriptor: t.field({ type: OciDescriptorType, description: 'The descriptor of the manifest in the image index.', resolve: (m) => m.descriptor }),
     available: t.exposeBoolean('available', { description: 'Whether all its content (config, layers) is present on the host.' }),
-    size: t.field({ type: ManifestSizeType, resolve: (m) => m.size }),
+    size: t.field({ type: ManifestSizeType, description: 'Bytes of this manifest and its children on the host.', resolve: (m) => m.size }),
     platform: t.field({ type: PlatformType, nullable: true, description: 'The platform of an image manifest; null for other kinds.', resolve: (m) => m.platform }),
     containers: t.int({ nullable: true, description: 'Containers using this platform of the image; null for other kinds.', resolve: (m) => m.containers }),
     unpackedSize: t.field({ type: 'SafeInt', nullable: true, description: 'Bytes of its unpacked snapshots; null for other kinds.', resolve: (m) => m.unpackedSize }),
