@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { hostGraphQLError, type HostError } from './docker/errors.js';
-import { createLoaders, type Loaders } from './docker/loaders.js';
+import { createLoaders, type ImageDetail, type Loaders } from './docker/loaders.js';
 import type { InventorySource } from './docker/source.js';
 import type { LiveHub } from './live/hub.js';
 import { RequestFilters } from './inventory/filter-cache.js';
@@ -51,6 +51,8 @@ export class PartialErrors {
 export interface Context {
   deps: AppDeps;
   loaders: Loaders;
+  /** What this request's image lists carry (manifests or not): set by prefetch.ts before any engine call, read by the loaders. */
+  imageDetail: ImageDetail;
   /** Hosts this request may see (all, or a token's scope), from HostVisibility. Other hosts do not exist for it. */
   visibleHosts: readonly string[];
   partialErrors: PartialErrors;
@@ -63,10 +65,12 @@ export interface Context {
 }
 
 export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
+  const imageDetail: ImageDetail = { manifests: false };
   const requestId = currentRequestId() ?? requestIdFrom(undefined);
   return {
     deps,
-    loaders: createLoaders(deps.source),
+    loaders: createLoaders(deps.source, imageDetail),
+    imageDetail,
     visibleHosts,
     partialErrors: new PartialErrors(),
     filters: new RequestFilters(),

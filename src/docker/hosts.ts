@@ -18,20 +18,26 @@ import type { Logger } from '../logger.js';
 import { HostError, type HostErrorCode } from './errors.js';
 import { createDocker, dialGet, modemAgent } from './modem.js';
 import { apiAtLeast } from './normalize.js';
-import { apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
+import { ApiVersionTooOld, apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
 import { dockerOptions } from './transport.js';
 
-/** The newest Engine API version this code knows the shapes of. */
-export const MAX_API_VERSION = '1.51';
+/** The newest Engine API version this code knows the shapes of (Docker 29.6-29.7). */
+export const MAX_API_VERSION = '1.55';
 
 /**
  * The one place the API version is negotiated: the lower of the engine's highest (its Api-Version
- * header) and ours, as the docker CLI negotiates. Requests are then pinned to it (/v1.xx/…), so an
- * engine newer than this code cannot change a response's shape under us.
+ * header) and ours, as the docker CLI negotiates, but never below the engine's lowest (its /version
+ * MinAPIVersion, or what its refusal of an older version names: Docker 29.0-29.2 refuse anything
+ * below 1.44). Requests are then pinned to it (/v1.xx/…), so an engine newer than this code cannot
+ * change a response's shape under us; only one whose minimum is past MAX_API_VERSION is spoken to at
+ * that minimum (its answers are still checked like any other).
  */
-export function negotiateApiVersion(engineVersion: string): string {
-  return apiAtLeast(engineVersion, MAX_API_VERSION) ? MAX_API_VERSION : engineVersion;
+export function negotiateApiVersion(engineVersion: string, engineMinVersion?: string): string {
+  const spoken = apiAtLeast(engineVersion, MAX_API_VERSION) ? MAX_API_VERSION : engineVersion;
+  return engineMinVersion && !apiAtLeast(spoken, engineMinVersion) ? engineMinVersion : spoken;
 }
+
+const API_VERSION = /^([1-9]\d?)\.(\d{1,3})$/;
 
 export interface RegistryOptions {
   maxResponseBytes: number;
@@ -81,6 +87,9 @@ export class EngineClient {
   readonly docker: Docker;
   /** Set only by getJson, from the answers' return values (see negotiateApiVersion). */
   private negotiated: string | undefined;
+  /** The engine's highest and lowest versions, as its answers said them. */
+  private engineMax: string | undefined;
+  private engineMin: string | undefined;
   private readonly breaker: CircuitBreaker<[string, Record<string, string>, number], EngineResponse>;
   /** Engine calls in flight (and answers kept for their reuse time), by path and query. */
   private readonly shared = new Map<string, Promise<EngineResponse>>();
@@ -166,8 +175,16 @@ export class EngineClient {
    */
   async getJson(path: string, query: Record<string, string> = {}, reuseMs = 0): Promise<unknown> {
     const res = await this.breaker.fire(path, query, reuseMs);
-    if (res.apiVersion) this.negotiated = negotiateApiVersion(res.apiVersion);
+    if (res.apiVersion) this.engineMax = res.apiVersion;
+    const min = path === '/version' ? (res.body as { MinAPIVersion?: unknown } | null)?.MinAPIVersion : undefined;
+    if (typeof min === 'string' && API_VERSION.test(min)) this.engineMin = min;
+    this.renegotiate();
     return res.body;
+  }
+
+  private renegotiate(): void {
+    if (this.engineMax) this.negotiated = negotiateApiVersion(this.engineMax, this.engineMin);
+    else if (this.engineMin && this.negotiated && !apiAtLeast(this.negotiated, this.engineMin)) this.negotiated = this.engineMin;
   }
 
   /**
@@ -199,6 +216,12 @@ export class EngineClient {
         // One retry for a connection reset before any answer (typically a keep-alive socket the engine
         // closed, e.g. across a restart), inside the same deadline.
         if ((code === 'ECONNRESET' || code === 'EPIPE') && resets++ === 0 && Date.now() < deadline) continue;
+        // The engine refused the version spoken as older than its minimum: speak that minimum, once.
+        if (err instanceof ApiVersionTooOld && this.engineMin !== err.minApiVersion && Date.now() < deadline) {
+          this.engineMin = err.minApiVersion;
+          this.renegotiate();
+          continue;
+        }
         // An engine before API 1.42 refuses a /system/df while another runs (someone else's, or another
         // gateway's): it is busy, not failing, so ask again shortly, inside the same deadline.
         if (err instanceof HostError && err.detail === DISK_USAGE_BUSY) {

@@ -19,6 +19,9 @@ export interface EngineImage {
   VirtualSize?: number | null;
   Labels?: Record<string, string> | null;
   Containers?: number | null;
+  /** Checked in detail by manifests.ts (containerd image store only). */
+  Manifests?: unknown;
+  Descriptor?: unknown;
 }
 
 /** Engine numbers the schema can carry (see normalize.ts): sizes 53-bit, counts Int, times years 1-9999. */
@@ -57,6 +60,8 @@ function badField(item: unknown): string | undefined {
   if (!absent(o.VirtualSize) && !isInt(o.VirtualSize, 0, Number.MAX_SAFE_INTEGER)) return 'VirtualSize';
   if (!isLabels(o.Labels)) return 'Labels';
   if (!absent(o.Containers) && !isInt(o.Containers, -1, MAX_COUNT)) return 'Containers';
+  if (!absent(o.Manifests) && !Array.isArray(o.Manifests)) return 'Manifests';
+  if (!absent(o.Descriptor) && (typeof o.Descriptor !== 'object' || Array.isArray(o.Descriptor))) return 'Descriptor';
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { HostError } from './errors.js';
-import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
+import type { ContainerRecord, EngineVersion, ImageRecord, ManifestRecord } from '../inventory/types.js';
 import type { InventorySource } from './source.js';
 
 /**
@@ -15,6 +15,11 @@ export interface Loaders {
   containers: DataLoader<string, ContainerRecord[]>;
   version: DataLoader<string, EngineVersion>;
   sharedSizes: DataLoader<string, Map<string, number | null>>;
+  /**
+   * Image ID -> its manifests (null: the engine cannot say), for an image whose record was read without
+   * them (a request prefetch.ts did not see, e.g. a subscription's). Normally `images` already has them.
+   */
+  manifests: DataLoader<string, Map<string, readonly ManifestRecord[] | null>>;
   /**
    * The API version spoken with each host (hosts.ts negotiateApiVersion), null before it has answered.
    * A host's version is learned from its answers, so this waits for its image list (one per request
@@ -56,9 +61,17 @@ function createdNanosLoader(lookup: (host: string, ids: readonly string[]) => Pr
   });
 }
 
-export function createLoaders(source: InventorySource): Loaders {
+/**
+ * What a request's image lists carry besides the plain summaries: decided once per request, from its
+ * operation, before any engine call (prefetch.ts), and read when the lists are fetched.
+ */
+export interface ImageDetail {
+  manifests: boolean;
+}
+
+export function createLoaders(source: InventorySource, detail: Readonly<ImageDetail> = { manifests: false }): Loaders {
   const lookup = source.imageCreatedNanos?.bind(source);
-  const images = perHost((h) => source.images(h));
+  const images = perHost((h) => source.images(h, detail.manifests ? { manifests: true } : {}));
   const answered = (host: string) =>
     images.load(host).then(
       () => undefined,
@@ -72,6 +85,9 @@ export function createLoaders(source: InventorySource): Loaders {
     containers: perHost((h) => source.containers(h)),
     version: perHost((h) => source.version(h)),
     sharedSizes: perHost((h) => source.sharedSizes(h)),
+    manifests: perHost((h) =>
+      (detail.manifests ? images.load(h) : source.images(h, { manifests: true })).then((list) => new Map(list.map((i) => [i.id, i.manifests ?? null]))),
+    ),
     apiVersion: perHost((h) => answered(h).then(() => source.negotiatedApiVersion(h) ?? null)),
   };
 }

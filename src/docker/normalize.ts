@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ContainerRecord, EngineVersion, ImageRecord } from '../inventory/types.js';
 import { checkEngineImage, type EngineImage } from './image-shape.js';
+import { normalizeDescriptor, normalizeManifests } from './manifests.js';
 
 // The shapes below are the domain's (src/inventory/types.ts); re-exported for the modules that took them from here.
 export type { ContainerRecord, EngineVersion, HostImage, ImageRecord } from '../inventory/types.js';
@@ -40,8 +41,9 @@ function without(list: string[] | null | undefined, sentinel: string): string[] 
   return list.includes(sentinel) ? list.filter((x) => x !== sentinel) : list;
 }
 
-export function normalizeImage(raw: EngineImage): ImageRecord {
-  return {
+/** `manifests`: whether `manifests=1` was asked (then absent Manifests is null, "cannot say"; else left out). */
+export function normalizeImage(raw: EngineImage, manifests = false): ImageRecord {
+  const record: ImageRecord = {
     id: withAlgorithm(raw.Id),
     parentId: raw.ParentId ? withAlgorithm(raw.ParentId) : null,
     repoTags: without(raw.RepoTags, '<none>:<none>'),
@@ -53,6 +55,10 @@ export function normalizeImage(raw: EngineImage): ImageRecord {
     labels: raw.Labels ?? {},
     containers: notCalculated(raw.Containers),
   };
+  // Only containerd-store engines send these; the usual image costs two checks, nothing more.
+  if (raw.Descriptor !== undefined && raw.Descriptor !== null) record.descriptor = normalizeDescriptor(raw.Descriptor);
+  if (manifests || raw.Manifests !== undefined) record.manifests = normalizeManifests(raw.Manifests);
+  return record;
 }
 
 /** Items normalised between two yields to the event loop. */
@@ -63,14 +69,23 @@ const CHUNK = 500;
  * A host with 200,000 images would still hold the event loop for a long time in one go, so the list
  * is checked in chunks with a yield (setImmediate) between them, and other requests run in between.
  */
-export async function normalizeImageList(body: unknown): Promise<ImageRecord[]> {
+export function normalizeImageList(body: unknown): Promise<ImageRecord[]> {
+  return normalizeList(body, false);
+}
+
+/** The list as answered to `manifests=1`: every image's manifests, or null where the engine cannot say. */
+export function normalizeImageListWithManifests(body: unknown): Promise<ImageRecord[]> {
+  return normalizeList(body, true);
+}
+
+async function normalizeList(body: unknown, manifests: boolean): Promise<ImageRecord[]> {
   // (zod's own array check would copy 200,000 items in one go; a non-array still gets its ZodError.)
   const items: unknown[] = Array.isArray(body) ? body : z.array(z.unknown()).parse(body);
   const out: ImageRecord[] = [];
   for (let start = 0; start < items.length; start += CHUNK) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const end = Math.min(items.length, start + CHUNK);
-    for (let i = start; i < end; i++) out.push(normalizeImage(checkEngineImage(items[i], i)));
+    for (let i = start; i < end; i++) out.push(normalizeImage(checkEngineImage(items[i], i), manifests));
   }
   return out;
 }

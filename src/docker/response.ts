@@ -5,6 +5,22 @@ import { HostError, statusError } from './errors.js';
 /** The detail of dockerd's refusal of an overlapping /system/df (API < 1.42): busy, so worth a retry. */
 export const DISK_USAGE_BUSY = 'disk usage already running';
 
+/**
+ * An engine's refusal of the API version asked for as older than its minimum (Docker 29.0-29.2 refuse
+ * anything below 1.44): the minimum, read from Docker's fixed message (two numbers, nothing else kept),
+ * lets the client speak a version it accepts and ask again.
+ */
+export class ApiVersionTooOld extends HostError {
+  constructor(
+    host: string,
+    readonly minApiVersion: string,
+  ) {
+    super(host, 'HOST_ERROR', 'API version below the engine minimum');
+  }
+}
+
+const TOO_OLD = /^\{"message":"client version \d{1,2}\.\d{1,3} is too old\. Minimum supported API version is ([1-9]\d?)\.(\d{1,3}), /;
+
 /** The body of `res`, at most `maxBytes` of it; rejects with a HostError when it is cut short, too big or late. */
 function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -57,6 +73,8 @@ export async function readResponse(host: string, res: IncomingMessage, maxBytes:
     // Go's fixed reply to plain HTTP on a TLS port (not daemon data): the host needs TLS settings.
     if (status === 400 && body?.subarray(0, 64).toString('latin1').startsWith('Client sent an HTTP request to an HTTPS server'))
       throw new HostError(host, 'HOST_TLS_ERROR', 'the engine expects TLS');
+    const tooOld = status === 400 && body && body.length < 300 ? TOO_OLD.exec(body.toString('latin1')) : null;
+    if (tooOld) throw new ApiVersionTooOld(host, `${Number(tooOld[1])}.${Number(tooOld[2])}`);
     // dockerd's fixed refusal of an overlapping /system/df before API 1.42 (retried by getWithRetry).
     if (status === 500 && body && body.length < 200 && body.includes('a disk usage operation is already running'))
       throw new HostError(host, 'HOST_ERROR', DISK_USAGE_BUSY);

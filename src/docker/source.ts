@@ -7,6 +7,7 @@ import {
   normalizeContainerList,
   normalizeDfSharedSizes,
   normalizeImageList,
+  normalizeImageListWithManifests,
   normalizeVersion,
   type ContainerRecord,
   type EngineVersion,
@@ -21,7 +22,11 @@ import {
  */
 export interface InventorySource {
   hostNames(): readonly string[];
-  images(host: string): Promise<ImageRecord[]>;
+  /**
+   * The host's image list. With `manifests`, each image's manifests too (ImageRecord.manifests: null
+   * where the engine cannot say); a source that cannot ask for them ignores the option (left absent).
+   */
+  images(host: string, options?: ImageListOptions): Promise<ImageRecord[]>;
   containers(host: string): Promise<ContainerRecord[]>;
   version(host: string): Promise<EngineVersion>;
   /** Image ID -> shared size. May be costly (see EngineSource). */
@@ -37,6 +42,10 @@ export interface InventorySource {
   breakerState(host: string): 'closed' | 'open' | 'half-open';
   /** The Engine API version negotiated with the host, once it has answered. */
   negotiatedApiVersion(host: string): string | undefined;
+}
+
+export interface ImageListOptions {
+  manifests?: boolean;
 }
 
 /** How long a /system/df answer is reused: it walks every layer, container and volume of its host. */
@@ -92,7 +101,13 @@ export class EngineSource implements InventorySource {
     return result;
   }
 
-  images(host: string): Promise<ImageRecord[]> {
+  /**
+   * `manifests=1` is sent whatever the host's version: engines before API 1.47 (and the classic store)
+   * ignore it, and their images then say null. It is a different call from the plain list, so it is
+   * asked only when a request needs manifests (prefetch.ts decides).
+   */
+  images(host: string, options: ImageListOptions = {}): Promise<ImageRecord[]> {
+    if (options.manifests) return this.get(host, '/images/json', { manifests: '1' }, normalizeImageListWithManifests);
     return this.get(host, '/images/json', {}, normalizeImageList);
   }
 

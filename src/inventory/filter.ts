@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { badInput } from './errors.js';
-import type { ContainerRecord, ImageRecord } from './types.js';
+import type { ContainerRecord, ImageRecord, PlatformRecord } from './types.js';
 import { BadPatternError, compilePattern, matchCompiled, matchForms, resolveReference, type CompiledPattern } from './reference.js';
 
 /**
@@ -22,6 +22,8 @@ export interface ImageFilter {
   ids?: readonly string[] | null;
   /** Update states (registry/updates.ts); applied after the inventory's own conditions, by the schema. */
   updateStatus?: readonly string[] | null;
+  /** "os/architecture[/variant]": images with an available image manifest of that platform. */
+  platform?: string | null;
 }
 
 /** Every list in a filter is bounded: a pattern costs its length times every tag of every image on every host. */
@@ -29,7 +31,10 @@ export const MAX_FILTER_ENTRIES = 100;
 export const MAX_FILTER_ENTRY_LENGTH = 1024;
 
 const LIST_KEYS = ['label', 'labelNot', 'reference', 'ids'] as const;
-const KEY_ORDER = ['dangling', 'label', 'labelNot', 'reference', 'before', 'since', 'createdBefore', 'createdAfter', 'inUse', 'ids', 'updateStatus'] as const;
+const KEY_ORDER = ['dangling', 'label', 'labelNot', 'reference', 'before', 'since', 'createdBefore', 'createdAfter', 'inUse', 'ids', 'updateStatus', 'platform'] as const;
+
+/** os/architecture[/variant] as OCI and docker write them (lower case, no spaces). */
+const PLATFORM = /^([a-z0-9_.-]{1,64})\/([a-z0-9_.-]{1,64})(?:\/([a-z0-9_.-]{1,64}))?$/;
 
 /** A filter validated and prepared once per request: patterns compiled, times in nanoseconds, a stable key. */
 export interface CompiledFilter {
@@ -41,6 +46,7 @@ export interface CompiledFilter {
   readonly idPrefixes?: string[];
   readonly createdBefore?: bigint;
   readonly createdAfter?: bigint;
+  readonly platform?: PlatformRecord;
   readonly needsContainers: boolean;
 }
 
@@ -86,9 +92,16 @@ export function compileFilter(filter: ImageFilter | null | undefined, argument =
     if (!/^(sha256:)?[a-f0-9]{1,64}$/.test(id)) throw badInput(`${argument}.ids[${i}]: "${id}" is not an image ID or ID prefix`, `${argument}.ids`);
     return id.startsWith('sha256:') ? id : `sha256:${id}`;
   });
+  let platform: PlatformRecord | undefined;
+  if (filter.platform !== undefined && filter.platform !== null) {
+    const m = PLATFORM.exec(filter.platform.toLowerCase());
+    if (!m) throw badInput(`${argument}.platform: expected os/architecture[/variant], e.g. linux/arm64`, `${argument}.platform`);
+    platform = { os: m[1]!, architecture: m[2]!, variant: m[3] ?? null };
+  }
   return {
     filter,
     key: filterKey(filter),
+    ...(platform ? { platform } : {}),
     ...(reference?.length ? { reference } : {}),
     ...(idPrefixes ? { idPrefixes } : {}),
     ...(filter.createdBefore ? { createdBefore: toNanos(filter.createdBefore) } : {}),
@@ -105,6 +118,17 @@ export function labelsMatch(entries: readonly string[], labels: Readonly<Record<
     if (!Object.prototype.hasOwnProperty.call(labels, key)) return false;
     return eq < 0 || labels[key] === entry.slice(eq + 1);
   });
+}
+
+/**
+ * An available image manifest of that platform (os and architecture equal; the variant too when the
+ * filter names one). An image whose engine cannot list its manifests (API before 1.47, classic store)
+ * has no such manifest as far as the gateway knows, so it does not match.
+ */
+export function hasPlatform(img: ImageRecord, p: PlatformRecord): boolean {
+  return (img.manifests ?? []).some(
+    (m) => m.kind === 'IMAGE' && m.available && m.platform !== null && m.platform.os === p.os && m.platform.architecture === p.architecture && (p.variant === null || m.platform.variant === p.variant),
+  );
 }
 
 export interface HostFilterResult {
@@ -183,6 +207,7 @@ export function planHostFilter(
     if (used && used.has(img.id) !== filter.inUse) return false;
     if (cf.idPrefixes && !cf.idPrefixes.some((p) => img.id.startsWith(p))) return false;
     if (cf.reference && !cf.reference.some((p) => forms(img).some((f) => matchCompiled(p, f)))) return false;
+    if (cf.platform && !hasPlatform(img, cf.platform)) return false;
     const a1 = BigInt(Math.floor(img.created)) * NS;
     let verdict: Verdict = 'yes';
     for (const b of bounds) {

@@ -3,23 +3,64 @@ import { makeOrdering, firstTag, type OrderDirection, type Ordering } from './or
 import { canonicalName, familiarName, parseReference } from './reference.js';
 
 /**
- * Cross-host views of one request's image lists: one group per distinct image ID, tags that point at
+ * Cross-host views of one request's image lists: one group per distinct image, tags that point at
  * different images on different hosts, and totals where each distinct image is counted once.
  */
 export interface ImageGroup {
+  /** The smallest of `ids`. */
   id: string;
+  /** Every image ID of the group, sorted: one, unless classic-store and containerd-store hosts both hold it. */
+  ids: string[];
   /** Per-host summaries, in host order. */
   images: HostImage[];
 }
 
-export function groupImages(items: readonly HostImage[]): ImageGroup[] {
-  const byId = new Map<string, HostImage[]>();
-  for (const item of items) {
-    const list = byId.get(item.image.id);
-    if (list) list.push(item);
-    else byId.set(item.image.id, [item]);
+/** The content digests an image is known by: its ID, its repo digests' digests and its descriptor's. */
+function digestsOf(image: HostImage['image']): string[] {
+  const out = [image.id];
+  for (const ref of image.repoDigests) {
+    const at = ref.lastIndexOf('@');
+    if (at >= 0) out.push(ref.slice(at + 1));
   }
-  return [...byId.entries()].map(([id, images]) => ({ id, images: images.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)) }));
+  if (image.descriptor) out.push(image.descriptor.digest);
+  return out;
+}
+
+/**
+ * One group per distinct image. The classic store's ID is the digest of the image config; the
+ * containerd store's is the digest of the index (or manifest) it was pulled as, so the same image has
+ * two IDs in a mixed fleet. Summaries are the same image when they share any content digest: an ID,
+ * or the digest of a repo digest (a classic host records the index digest it pulled there) or of the
+ * descriptor. Digests name content, so two different images never share one.
+ */
+export function groupImages(items: readonly HostImage[]): ImageGroup[] {
+  const parent = items.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const owner = new Map<string, number>();
+  items.forEach((item, i) => {
+    for (const digest of digestsOf(item.image)) {
+      const j = owner.get(digest);
+      if (j === undefined) owner.set(digest, i);
+      else {
+        const [a, b] = [find(i), find(j)];
+        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+      }
+    }
+  });
+  const byRoot = new Map<number, HostImage[]>();
+  items.forEach((item, i) => {
+    const root = find(i);
+    const list = byRoot.get(root);
+    if (list) list.push(item);
+    else byRoot.set(root, [item]);
+  });
+  return [...byRoot.values()].map((images) => {
+    const ids = [...new Set(images.map((i) => i.image.id))].sort();
+    return { id: ids[0]!, ids, images: images.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)) };
+  });
 }
 
 const union = (lists: ReadonlyArray<readonly string[]>): string[] => [...new Set(lists.flat())].sort();

@@ -17,6 +17,45 @@ export interface ImageRecord {
   labels: Readonly<Record<string, string>>;
   /** Containers using the image, as the engine reported it; null when the engine did not calculate it. */
   containers: number | null;
+  /** The OCI descriptor of the image's target (API 1.48+, containerd image store); null or absent otherwise. */
+  descriptor?: OciDescriptorRecord | null;
+  /**
+   * The image's manifests (API 1.47+ with `manifests=1`, containerd image store). Absent: not asked for;
+   * null: asked for, but the engine cannot say (older API, classic store).
+   */
+  manifests?: readonly ManifestRecord[] | null;
+}
+
+/** An OCI content descriptor (media type, digest, size). */
+export interface OciDescriptorRecord {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/** An OCI platform. */
+export interface PlatformRecord {
+  os: string;
+  architecture: string;
+  variant: string | null;
+}
+
+export const MANIFEST_KINDS = ['IMAGE', 'ATTESTATION', 'UNKNOWN'] as const;
+export type ManifestKind = (typeof MANIFEST_KINDS)[number];
+
+/** One manifest of an image (Engine API ImageManifestSummary). Image-only fields are null for other kinds. */
+export interface ManifestRecord {
+  id: string;
+  kind: ManifestKind;
+  descriptor: OciDescriptorRecord;
+  available: boolean;
+  size: { total: number; content: number };
+  platform: PlatformRecord | null;
+  /** How many containers use this manifest (ImageData.Containers); null when not an image manifest. */
+  containers: number | null;
+  unpackedSize: number | null;
+  /** The image manifest an attestation is for (AttestationData.For). */
+  attestationFor: string | null;
 }
 
 /** A summary and the host it came from: the backing shape of ImageSummary. */

@@ -33,7 +33,7 @@ function useFreshLiveRuns(): Plugin<Context> {
         const key = Object.getOwnPropertySymbols(wrapper).find((s) => isContext(wrapper[s]));
         if (!key) return execute(args);
         const base = wrapper[key] as Context;
-        const ctx: Context = { ...base, loaders: createLoaders(base.deps.source), partialErrors: new PartialErrors(), filters: new RequestFilters() };
+        const ctx: Context = { ...base, loaders: createLoaders(base.deps.source, base.imageDetail), partialErrors: new PartialErrors(), filters: new RequestFilters() };
         (wrapper.addResourceIdentifier as (ids: string[]) => void)(ctx.visibleHosts.map(hostKey));
         const withErrors = (result: ExecutionResult): ExecutionResult => {
           const extra = [...ctx.partialErrors.list(), ...staleErrors(ctx)];

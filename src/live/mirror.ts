@@ -123,7 +123,8 @@ export class MirrorSource implements LiveInventory {
 
   private async load(m: HostMirror, kinds: readonly Kind[]): Promise<void> {
     const [images, containers, version] = await Promise.allSettled([
-      kinds.includes('images') ? this.direct.images(m.host) : undefined,
+      // With manifests (null where the engine cannot list them): a held list serves every query, whatever it selects.
+      kinds.includes('images') ? this.direct.images(m.host, { manifests: true }) : undefined,
       kinds.includes('containers') ? this.direct.containers(m.host) : undefined,
       kinds.includes('version') ? this.direct.version(m.host) : undefined,
     ]);

@@ -26,9 +26,11 @@ import { HostType, ImageSummaryType } from './refs.js';
 const PER_HOST: FieldCost = { list: 'hosts' };
 
 const ImageGroupType = builder.objectRef<ImageGroup>('ImageGroup').implement({
-  description: 'One distinct image (by ID) across the fleet, with the hosts that hold it.',
+  description:
+    'One distinct image across the fleet, with the hosts that hold it. Summaries are the same image when they share an ID or a content digest (a repo digest or descriptor): the same image on a classic-store host and on a containerd-store host has two IDs (config digest and index digest) and is one group where the repo digests agree.',
   fields: (t) => ({
-    id: t.id({ description: 'The image ID shared by every summary in the group.', resolve: (g) => g.id }),
+    id: t.id({ description: 'The image ID (the smallest of ids when the hosts disagree).', resolve: (g) => g.id }),
+    ids: t.idList({ description: 'Every image ID of the group, sorted: more than one where classic-store and containerd-store hosts hold the image.', resolve: (g) => g.ids }),
     repoTags: t.stringList({ description: 'Every tag pointing at this image on any of its hosts (union, sorted).', resolve: groupTags }),
     repoDigests: t.stringList({ description: 'Every repo digest of this image on any of its hosts (union, sorted).', resolve: groupDigests }),
     size: t.field({ type: 'SafeInt', description: 'Size in bytes (the largest any host reports; normally they agree).', resolve: groupSize }),

@@ -50,5 +50,9 @@ export const ImageFilterInput = builder.inputType('ImageFilter', {
       type: [UpdateStatusEnum],
       description: 'Images with at least one tag in one of these update states (see ImageSummary.updates), e.g. updateStatus: OUTDATED. Asks registries as updates does.',
     }),
+    platform: t.string({
+      description:
+        'Only images with an image manifest for this platform whose content is on the host ("os/architecture[/variant]", e.g. "linux/arm64"; without a variant any variant matches). Reads manifests (API 1.47+, containerd image store): images of engines that cannot list them do not match.',
+    }),
   }),
 });

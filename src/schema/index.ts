@@ -5,6 +5,7 @@ import './refs.js';
 import './image-update.js';
 import './image-inputs.js';
 import './image-summary.js';
+import './manifest.js';
 import './host.js';
 import './container.js';
 import './image-group.js';

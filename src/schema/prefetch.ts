@@ -22,25 +22,29 @@ const IMAGE_ROOTS = new Set(['images', 'image', 'imageGroups', 'tagDrift', 'flee
 const HOST_IMAGE_FIELDS = ['status', 'error', 'apiVersion', 'imageCount', 'images', 'stats'];
 /** Fields that read container lists (ImageSummary.containers only on engines that do not count). */
 const CONTAINER_FIELDS = ['usedBy', 'inUse', 'unusedCount', 'unusedSize'];
+/** ImageSummary fields read from the image list asked with `manifests=1`. */
+const MANIFEST_FIELDS = ['manifests', 'platforms'];
 
 interface Walked {
   names: Set<string>;
   filtersInUse: boolean;
+  filtersPlatform: boolean;
 }
 
 function walk(field: FieldNode, fragments: Record<string, FragmentDefinitionNode>, vars: Record<string, unknown>, into: Walked): void {
   into.names.add(field.name.value);
   const filter = field.arguments?.find((a) => a.name.value === 'filter')?.value;
-  if (filter && filterUsesInUse(filter, vars)) into.filtersInUse = true;
+  if (filter && filterUses(filter, 'inUse', vars)) into.filtersInUse = true;
+  if (filter && filterUses(filter, 'platform', vars)) into.filtersPlatform = true;
   eachField(field.selectionSet, fragments, (f) => walk(f, fragments, vars, into));
 }
 
-function filterUsesInUse(value: ValueNode, vars: Record<string, unknown>): boolean {
+function filterUses(value: ValueNode, key: string, vars: Record<string, unknown>): boolean {
   if (value.kind === Kind.VARIABLE) {
     const v = vars[value.name.value];
-    return typeof v === 'object' && v !== null && (v as Record<string, unknown>).inUse != null;
+    return typeof v === 'object' && v !== null && (v as Record<string, unknown>)[key] != null;
   }
-  return value.kind === Kind.OBJECT && value.fields.some((f) => f.name.value === 'inUse' && f.value.kind !== Kind.NULL);
+  return value.kind === Kind.OBJECT && value.fields.some((f) => f.name.value === key && f.value.kind !== Kind.NULL);
 }
 
 /** The host names an argument lists, `all` when it is absent or null, undefined when it cannot tell. */
@@ -75,12 +79,20 @@ function kindsOf(root: string, w: Walked, containersCounted: (host: string) => b
 export function prefetch(ctx: Context, fields: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>, vars: Record<string, unknown>): void {
   // Engines of API 1.51+ count an image's containers in the image list itself.
   const counted = (host: string) => apiAtLeast(ctx.deps.source.negotiatedApiVersion(host), '1.51');
+  const walked: Array<{ field: FieldNode; w: Walked }> = [];
   for (const field of fields) {
+    const w: Walked = { names: new Set(), filtersInUse: false, filtersPlatform: false };
+    eachField(field.selectionSet, fragments, (f) => walk(f, fragments, vars, w));
+    walked.push({ field, w });
+  }
+  // Decided before the first engine call: every image list of the request then carries manifests (one list call per host).
+  if (ctx.imageDetail && walked.some(({ field, w }) => w.filtersPlatform || MANIFEST_FIELDS.some((n) => w.names.has(n)) || (field.arguments ?? []).some((a) => a.name.value === 'filter' && filterUses(a.value, 'platform', vars)))) {
+    ctx.imageDetail.manifests = true;
+  }
+  for (const { field, w } of walked) {
     const root = field.name.value;
     const hosts = root === 'host' ? hostsArg(field, 'name', vars, ctx.visibleHosts) : hostsArg(field, root === 'hosts' ? 'names' : 'hosts', vars, ctx.visibleHosts);
     if (!hosts) continue;
-    const w: Walked = { names: new Set(), filtersInUse: false };
-    eachField(field.selectionSet, fragments, (f) => walk(f, fragments, vars, w));
     const kinds = kindsOf(root, w, counted);
     for (const host of hosts) for (const kind of kinds(host)) ctx.loaders[kind].load(host).catch(() => undefined);
   }

@@ -16,7 +16,7 @@ import { startCountingProxy, type CountingProxy } from '../helpers/counting-prox
 import { freePort } from '../helpers/process.js';
 import { parseExposition, total, type Sample } from '../helpers/prometheus.js';
 import { fleetEngine } from '../helpers/provided.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../src/dev/wait.js';
 
 const ALL = 'metrics-all-token-0123456789';
 const ONLY_ALPHA = 'metrics-alpha-token-0123456789';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_API_VERSION } from '../../src/docker/hosts.js';
+import { apiAtLeast } from '../../src/docker/normalize.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
@@ -132,7 +133,7 @@ describe('ImageSummary against the engines', () => {
       await fresh.query(`{ images { totalCount } }`);
       await fresh.query(`{ images { totalCount } }`);
       const res = await fresh.query<{ hosts: Array<{ apiVersion: string; engine: { apiVersion: string } }> }>(`{ hosts { apiVersion engine { apiVersion } } }`);
-      for (const h of res.data!.hosts) expect(h.apiVersion).toBe(h.engine.apiVersion < '1.51' ? h.engine.apiVersion : '1.51');
+      for (const h of res.data!.hosts) expect(h.apiVersion).toBe(apiAtLeast(h.engine.apiVersion, MAX_API_VERSION) ? MAX_API_VERSION : h.engine.apiVersion);
       for (const p of proxies) {
         // The first answer teaches the version; every request after it carries it.
         expect(p.rawPaths[0]).toBe('/images/json');
@@ -145,9 +146,9 @@ describe('ImageSummary against the engines', () => {
   });
 
   it('caps the negotiated version at MAX_API_VERSION for a newer engine; an older engine gets its own', async () => {
-    expect(MAX_API_VERSION).toBe('1.51');
+    expect(MAX_API_VERSION).toBe('1.55');
     const [newer, older] = await Promise.all([startFakeEngine('newer'), startFakeEngine('older')]);
-    newer.setApiVersion('1.55');
+    newer.setApiVersion('1.58');
     older.setApiVersion('1.40');
     const fakes = createTestApp([
       { name: 'newer', endpoint: newer.endpoint },
@@ -158,10 +159,10 @@ describe('ImageSummary against the engines', () => {
       const res = await fakes.query<{ hosts: Array<{ name: string; apiVersion: string; engine: { apiVersion: string } }> }>(`{ hosts { name apiVersion engine { apiVersion } } }`);
       expect(res.errors).toBeUndefined();
       expect(res.data!.hosts).toEqual([
-        { name: 'newer', apiVersion: '1.51', engine: { apiVersion: '1.55' } },
+        { name: 'newer', apiVersion: '1.55', engine: { apiVersion: '1.58' } },
         { name: 'older', apiVersion: '1.40', engine: { apiVersion: '1.40' } },
       ]);
-      expect([...newer.rawPaths].sort()).toEqual(['/images/json', '/v1.51/images/json', '/v1.51/version']);
+      expect([...newer.rawPaths].sort()).toEqual(['/images/json', '/v1.55/images/json', '/v1.55/version']);
       expect([...older.rawPaths].sort()).toEqual(['/images/json', '/v1.40/images/json', '/v1.40/version']);
     } finally {
       fakes.close();

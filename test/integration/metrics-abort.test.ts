@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
 import { parseExposition, total } from '../helpers/prometheus.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../src/dev/wait.js';
 
 /**
  * A request whose client leaves before its answer is counted as `aborted` (the host hangs: a real engine

@@ -6,11 +6,25 @@ describe('negotiateApiVersion (the one place the version is chosen)', () => {
   it.each([
     ['1.24', '1.24'],
     ['1.41', '1.41'],
+    ['1.51', '1.51'],
+    ['1.52', '1.52'],
     [MAX_API_VERSION, MAX_API_VERSION],
-    ['1.52', MAX_API_VERSION],
+    ['1.56', MAX_API_VERSION],
     ['1.100', MAX_API_VERSION],
     ['2.0', MAX_API_VERSION],
   ])('engine %s -> %s', (engine, spoken) => expect(negotiateApiVersion(engine)).toBe(spoken));
+
+  it('knows the shapes up to Docker 29.6-29.7 (API 1.55)', () => expect(MAX_API_VERSION).toBe('1.55'));
+
+  it.each([
+    // Docker 29.0-29.1: 1.52, refuses below 1.44
+    ['1.52', '1.44', '1.52'],
+    ['1.44', '1.44', '1.44'],
+    // an engine newer than this code whose minimum is past ours: its minimum, never below it
+    ['1.60', '1.56', '1.56'],
+    ['1.60', '1.24', MAX_API_VERSION],
+    ['1.41', '1.12', '1.41'],
+  ])('engine %s (minimum %s) -> %s', (engine, min, spoken) => expect(negotiateApiVersion(engine, min)).toBe(spoken));
 });
 
 describe('Host.apiVersion', () => {

@@ -21,11 +21,14 @@ const oracle = z
     VirtualSize: bytes().nonnegative().nullish(),
     Labels: z.record(z.string(), z.string()).nullish(),
     Containers: count().nullish(),
+    // Checked in detail by docker/manifests.ts (test/unit/manifests.test.ts); here only their outer shape.
+    Manifests: z.array(z.unknown()).nullish(),
+    Descriptor: z.object({}).passthrough().nullish(),
   })
   .passthrough();
 
 const HEX = 'a'.repeat(64);
-const good = { Id: `sha256:${HEX}`, ParentId: '', RepoTags: ['x:1'], RepoDigests: [], Created: 1700000000, Size: 5, SharedSize: -1, VirtualSize: 5, Labels: { a: 'b' }, Containers: -1 };
+const good = { Id: `sha256:${HEX}`, ParentId: '', RepoTags: ['x:1'], RepoDigests: [], Created: 1700000000, Size: 5, SharedSize: -1, VirtualSize: 5, Labels: { a: 'b' }, Containers: -1, Manifests: [], Descriptor: { mediaType: 'm', digest: `sha256:${HEX}`, size: 1 } };
 
 /** Values of every JSON kind, and the edges of each number range. */
 const values: unknown[] = [
@@ -56,10 +59,11 @@ describe('checkEngineImage', () => {
 
   it('a wrong shape anywhere in a big list fails that host with HOST_BAD_RESPONSE, not an internal error', async () => {
     const list = Array.from({ length: 1200 }, (_, i) => ({ ...good, Id: i.toString(16).padStart(64, '0') }));
-    for (const [at, bad] of [[0, { Size: '5' }], [700, { RepoTags: [1] }], [1199, { Labels: { a: 2 } }], [5, { Created: 1e20 }]] as const) {
+    const badManifest = { ID: 'x', Descriptor: { mediaType: 'm', digest: 'd', size: -1 }, Available: true, Size: { Total: 1, Content: 1 }, Kind: 'image' };
+    for (const [at, bad] of [[0, { Size: '5' }], [700, { RepoTags: [1] }], [1199, { Labels: { a: 2 } }], [5, { Created: 1e20 }], [9, { Manifests: [badManifest] }], [9, { Descriptor: { digest: 1 } }]] as const) {
       const body = list.map((x, i) => (i === at ? { ...x, ...bad } : x));
       const registry = { client: () => ({ apiVersion: '1.41', getJson: async () => body, failed: (e: unknown) => e }), names: () => ['h'] } as unknown as HostRegistry;
-      await expect(new EngineSource(registry).images('h'), JSON.stringify(bad)).rejects.toMatchObject({ code: 'HOST_BAD_RESPONSE', host: 'h' });
+      await expect(new EngineSource(registry).images('h', { manifests: true }), JSON.stringify(bad)).rejects.toMatchObject({ code: 'HOST_BAD_RESPONSE', host: 'h' });
     }
   });
 });
