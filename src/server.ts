@@ -13,6 +13,7 @@ import { HostError } from './docker/errors.js';
 import { HostVisibility } from './visibility.js';
 import { LiveHub } from './live/hub.js';
 import { MirrorSource } from './live/mirror.js';
+import { attachGraphQLWs } from './graphql-ws.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -82,6 +83,8 @@ export async function startServer(config: Config, options: { registryOptions?: {
       else res.destroy();
     });
   });
+  // subscription { imageEvents } and @live queries over WebSocket too (graphql-ws), same limits and scope.
+  const closeWs = attachGraphQLWs(server, app, config, visibility);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -104,6 +107,7 @@ export async function startServer(config: Config, options: { registryOptions?: {
     /** Stops listening at once, lets requests in flight finish, then closes the host clients. */
     close() {
       closing ??= new Promise<void>((resolve) => {
+        void closeWs();
         server.close(() => {
           mirror?.close();
           live.close();
