@@ -2,8 +2,8 @@
 import type { Engine } from '../test/helpers/engine.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
 
-/** `perHost` small distinct images (one layer, labels, one tag) loaded into each engine, 100 per load. */
-export async function seed(engines: Engine[], perHost: number): Promise<void> {
+/** `perHost` small distinct images (one layer, labels, one tag) loaded into each engine, `batch` per load (a big load under a loaded machine can pass the helper's 120 s answer deadline). */
+export async function seed(engines: Engine[], perHost: number, batch = 100): Promise<void> {
   await Promise.all(
     engines.map(async (engine, h) => {
       const specs: ImageSpec[] = Array.from({ length: perHost }, (_, i) => ({
@@ -12,7 +12,7 @@ export async function seed(engines: Engine[], perHost: number): Promise<void> {
         labels: { bench: 'true', index: String(i), team: ['red', 'blue', 'green'][i % 3]! },
         tags: [`bench/${engine.name}-${i % 40}:${Math.floor(i / 40)}`],
       }));
-      for (let i = 0; i < specs.length; i += 100) await loadImages(engine.socket, (await buildImageTar(specs.slice(i, i + 100))).tar);
+      for (let i = 0; i < specs.length; i += batch) await loadImages(engine.socket, (await buildImageTar(specs.slice(i, i + batch))).tar);
     }),
   );
 }
