@@ -164,15 +164,16 @@ async function main(): Promise<void> {
     process.stderr.write(`bench:live: ${K} engines, ${perHost.join('/')} images, seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     const hosts = engines.map((e) => `${e.name}=${e.endpoint}`);
 
-    // Memory: the same fleet in direct mode (nothing held) and in mirror mode, both after a full GC.
-    const direct = await startGateway({ hosts, maxImages: 1_000_000 });
+    // maxImages 20 000: room for 4 × 1000 and more, and the unpaginated wire query stays under the default maxCost
+    // (a list without first counts as maxImages items). Memory: the same fleet in direct mode (nothing held) and in mirror mode, both after a full GC.
+    const direct = await startGateway({ hosts, maxImages: 20_000 });
     gateways.push(direct);
     await direct.query(WIRE);
     const directMem = await direct.ask<Memory>('memory');
     await direct.stop();
     gateways.pop();
 
-    const gw = await startGateway({ hosts, maxImages: 1_000_000, mirror: true });
+    const gw = await startGateway({ hosts, maxImages: 20_000, mirror: true });
     gateways.push(gw);
     await mirrorReady(gw);
     await gw.query(WIRE);

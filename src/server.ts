@@ -107,7 +107,7 @@ export async function startServer(config: Config, options: { registryOptions?: {
     /** Stops listening at once, lets requests in flight finish, then closes the host clients. */
     close() {
       closing ??= new Promise<void>((resolve) => {
-        void closeWs();
+        closeWs().catch(() => undefined);
         server.close(() => {
           mirror?.close();
           live.close();
