@@ -10,7 +10,7 @@
  * Writes bench/results/fleet.md and fleet.json. Ratios are measured in one run; absolute numbers move
  * with the machine (2 shared cores here).
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +22,8 @@ import { startEngines, type Engine } from '../src/dev/engine.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../src/dev/images.js';
 import { freePort } from '../test/helpers/process.js';
+import { startGateway, type Gateway, type GatewayReport } from './gateway-process.js';
+import { seed } from './seed.js';
 
 const run = promisify(execFile);
 const flag = (name: string, fallback: number) => {
@@ -51,80 +53,6 @@ function stats(samples: number[]): Stats {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 const rawGet = (socket: string, path: string) => rawGetVia(socket, path, agent);
 
-// ---- the gateway, in its own process --------------------------------------------------------------
-interface Gateway {
-  url: string;
-  ask<T>(msg: string): Promise<T>;
-  query(q: string): Promise<unknown>;
-  stop(): Promise<void>;
-}
-async function startGateway(hosts: string[]): Promise<Gateway> {
-  const port = await freePort();
-  const child: ChildProcess = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts, port, maxImages: 1_000_000 })], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  let exited: Error | undefined;
-  child.once('exit', (c) => (exited = new Error(`gateway exited ${c}`)));
-  const next = <T>() => new Promise<T>((resolve, reject) => (exited ? reject(exited) : child.once('message', (m) => resolve(m as T))));
-  const { url } = await next<{ url: string }>();
-  // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
-  // reused (EPIPE); a loopback connect costs ~0.1 ms.
-  const gwAgent = new http.Agent({ keepAlive: false });
-  const query = (q: string) =>
-    new Promise<unknown>((resolve, reject) => {
-      const body = JSON.stringify({ query: q });
-      const req = http.request(url, { method: 'POST', agent: gwAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown };
-          if (res.statusCode !== 200 || parsed.errors) reject(new Error(`gateway: ${res.statusCode} ${JSON.stringify(parsed.errors).slice(0, 300)}`));
-          else resolve(parsed);
-        });
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  return {
-    url,
-    ask: <T>(msg: string) => {
-      const answer = next<T>();
-      child.send(msg);
-      return answer;
-    },
-    query,
-    async stop() {
-      gwAgent.destroy();
-      child.send('stop');
-      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-      child.kill('SIGKILL');
-    },
-  };
-}
-interface GatewayReport {
-  delayMaxMs: number;
-  delayP99Ms: number;
-  cpuMs: number;
-  peakRssBytes: number;
-}
-
-// ---- engines --------------------------------------------------------------------------------------
-async function seed(engines: Engine[], perHost: number): Promise<void> {
-  await Promise.all(
-    engines.map(async (engine, h) => {
-      const specs: ImageSpec[] = Array.from({ length: perHost }, (_, i) => ({
-        layers: [{ files: { [`bench/${engine.name}/${i}.txt`]: `image ${i} on ${engine.name}\n`.repeat(1 + (i % 13)) } }],
-        created: new Date(Date.UTC(2023, 0, 1) + (h * 100_000 + i) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        labels: { bench: 'true', index: String(i), team: ['red', 'blue', 'green'][i % 3]! },
-        tags: [`bench/${engine.name}-${i % 40}:${Math.floor(i / 40)}`],
-      }));
-      for (let i = 0; i < specs.length; i += 100) await loadImages(engine.socket, (await buildImageTar(specs.slice(i, i + 100))).tar);
-    }),
-  );
-}
-
-
 /** Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost. */
 async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
   const fakes: FakeEngine[] = [];
@@ -134,7 +62,7 @@ async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
       f.images.splice(0, f.images.length, ...fakeList(f.name, m));
       if (slowMs > 0) f.set('/images/json', { slowMs });
     }
-    const gw = await startGateway(fakes.map((f) => `${f.name}=${f.endpoint}`));
+    const gw = await startGateway({ hosts: fakes.map((f) => `${f.name}=${f.endpoint}`), maxImages: 1_000_000 });
     try {
       await gw.query(WIRE);
       const raw: number[] = [];
@@ -165,7 +93,7 @@ async function main(): Promise<void> {
     const perHost = await Promise.all(engines.map(async (e) => ((await rawGet(e.socket, '/images/json')) as unknown[]).length));
     const total = perHost.reduce((a, b) => a + b, 0);
     process.stderr.write(`bench: ${K} engines, ${perHost.join('/')} images, seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-    gw = await startGateway(engines.map((e) => `${e.name}=${e.endpoint}`));
+    gw = await startGateway({ hosts: engines.map((e) => `${e.name}=${e.endpoint}`), maxImages: 1_000_000 });
     const raw = () => Promise.all(engines.map((e) => rawGet(e.socket, '/images/json')));
     const fairRaw = () => Promise.all(engines.flatMap((e) => [rawGet(e.socket, '/images/json'), rawGet(e.socket, '/system/df'), rawGet(e.socket, '/containers/json?all=1')]));
     const g = gw;

@@ -2,7 +2,8 @@
  * Module: the gateway under benchmark, in its own process (forked by bench/fleet.ts with an IPC
  * channel), so what it measures is the gateway's own event loop, CPU and memory, not the bench's.
  * argv[2] is the ConfigInput as JSON. Messages: 'reset' starts a measuring window; 'report' answers
- * the window's event-loop delay max/p99, CPU ms, and the process's peak RSS so far.
+ * the window's event-loop delay max/p99, CPU ms, and the process's peak RSS so far; 'memory' answers
+ * heap used, RSS and external bytes after a full collection.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
@@ -27,6 +28,11 @@ process.on('message', (msg: unknown) => {
       cpuMs: (used.user + used.system) / 1000,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     });
+  } else if (msg === 'memory') {
+    // After a full collection (forked with --expose-gc): what is still held, not garbage not yet collected.
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    process.send!({ heapUsedBytes: m.heapUsed, rssBytes: m.rss, externalBytes: m.external + m.arrayBuffers });
   } else if (msg === 'stop') {
     void server.close().then(() => process.exit(0));
   }

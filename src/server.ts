@@ -20,6 +20,7 @@ import { BackgroundUpdates } from './registry/background.js';
 import { Metrics, routeOf } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-id.js';
 import { UNAUTHENTICATED } from './security.js';
+import { attachGraphQLWs } from './graphql-ws.js';
 
 /** A listening gateway: its URL, and a graceful close. */
 export interface RunningServer {
@@ -150,6 +151,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       else res.destroy();
     });
   };
+  // subscription { imageEvents } and @live queries over WebSocket too (graphql-ws), same limits and scope.
+  const closeWs = attachGraphQLWs(server, app, config, visibility);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -172,6 +175,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     /** Stops listening at once, lets requests in flight finish, then closes the host clients. */
     close() {
       closing ??= new Promise<void>((resolve) => {
+        closeWs().catch(() => undefined);
         server.close(() => {
           background?.close();
           mirror?.close();

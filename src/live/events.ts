@@ -39,7 +39,16 @@ export interface StreamOptions {
   maxBackoffMs?: number;
   /** Failed attempts in a row after which the stream is reported DOWN rather than RECONNECTING. */
   downAfter?: number;
+  /**
+   * While connected, ask the engine for /version this often: a quiet stream cannot tell an idle engine
+   * from a frozen one (SIGSTOP, a partition that holds the socket open), and the engine sends no
+   * keep-alive on /events. A probe that fails within the host deadline drops the stream (so it reconnects,
+   * and the mirror reloads and reports HOST_STALE meanwhile). 0: never.
+   */
+  heartbeatMs?: number;
 }
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
 
 const DEFAULT_MAX_LINE = 64 * 1024;
 
@@ -90,6 +99,7 @@ export class HostEventStream {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
   private lastNano: bigint | undefined;
   private seenAtLast = new Set<string>();
   /** Connections opened, for tests and metrics. */
@@ -120,6 +130,8 @@ export class HostEventStream {
 
   stop(): void {
     this.listeners.clear();
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     const controller = this.controller;
@@ -163,6 +175,7 @@ export class HostEventStream {
       this.setState('CONNECTED');
       for (const l of [...this.listeners]) l.connected?.();
       this.read(res, controller);
+      this.probe(res, controller);
     });
   }
 
@@ -182,12 +195,35 @@ export class HostEventStream {
     });
     const ended = () => {
       if (controller !== this.controller) return;
+      clearInterval(this.heartbeat);
       this.response = undefined;
       this.retry();
     };
     res.on('end', ended);
     res.on('close', ended);
     res.on('error', () => undefined);
+  }
+
+  private probe(res: IncomingMessage, controller: AbortController): void {
+    const every = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    if (every <= 0) return;
+    let inFlight = false;
+    clearInterval(this.heartbeat);
+    const timer = setInterval(() => {
+      if (controller !== this.controller || res.destroyed) return clearInterval(timer);
+      if (inFlight) return;
+      inFlight = true;
+      // Through the host's client: same deadline and breaker as every call.
+      this.client.getJson('/version').then(
+        () => (inFlight = false),
+        () => {
+          inFlight = false;
+          if (controller === this.controller) res.destroy();
+        },
+      );
+    }, every);
+    timer.unref();
+    this.heartbeat = timer;
   }
 
   private deliver(line: string): void {

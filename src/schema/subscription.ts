@@ -69,7 +69,7 @@ const ImageEventType = builder.objectRef<ImageEventShape>('ImageEvent').implemen
   }),
 });
 
-builder.subscriptionType({ description: 'Live events from the fleet (over SSE: POST /graphql with Accept: text/event-stream).' });
+builder.subscriptionType({ description: 'Live events from the fleet: over SSE (POST /graphql with Accept: text/event-stream) or WebSocket (graphql-ws protocol on /graphql).' });
 
 builder.subscriptionField('imageEvents', (t) =>
   t.field({

@@ -15,6 +15,12 @@ export interface CountingProxy {
   /** The request targets as sent (with any /v1.xx prefix and query string). */
   rawPaths: string[];
   count(method: string, path: string): number;
+  /**
+   * A partition: from now on nothing is forwarded either way (connections stay open, new ones are
+   * accepted, bytes are held as a stalled network would) until resume(), which delivers what was held.
+   */
+  pause(): void;
+  resume(): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -27,6 +33,12 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
   const requests: Array<{ method: string; path: string }> = [];
   const rawPaths: string[] = [];
   const conns = new Set<net.Socket>();
+  let paused = false;
+  const held: Array<() => void> = [];
+  const forward = (to: net.Socket, chunk: Buffer) => {
+    if (paused) held.push(() => !to.destroyed && to.write(chunk));
+    else to.write(chunk);
+  };
   const server = net.createServer((client) => {
     const upstream = net.connect(targetSocket);
     conns.add(client).add(upstream);
@@ -42,9 +54,9 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
       const lastBreak = text.lastIndexOf('\r\n');
       carry = lastBreak >= 0 ? text.slice(lastBreak) : text;
       if (carry.length > 512) carry = carry.slice(-512);
-      upstream.write(chunk);
+      forward(upstream, chunk);
     });
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => forward(client, chunk));
     const end = () => {
       client.destroy();
       upstream.destroy();
@@ -61,6 +73,13 @@ export async function startCountingProxy(targetSocket: string): Promise<Counting
     requests,
     rawPaths,
     count: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      for (const f of held.splice(0)) f();
+    },
     reset: () => {
       requests.length = 0;
       rawPaths.length = 0;

@@ -22,11 +22,13 @@ export interface LiveApp {
 
 export function createLiveApp(
   hosts: Array<{ name: string; endpoint: string }>,
-  options: { mirror?: boolean; resyncMs?: number; input?: ConfigInput; env?: NodeJS.ProcessEnv; minBackoffMs?: number; maxBackoffMs?: number } = {},
+  options: { mirror?: boolean; resyncMs?: number; input?: ConfigInput; env?: NodeJS.ProcessEnv; minBackoffMs?: number; maxBackoffMs?: number; heartbeatMs?: number } = {},
 ): LiveApp {
   const config = loadConfig({ ...options.input, hosts: hosts.map((h) => `${h.name}=${h.endpoint}`) }, options.env ?? {});
   const registry = new HostRegistry(config.hosts, { maxResponseBytes: config.maxResponseBytes, breakerResetMs: 300 });
-  const hub = new LiveHub(registry, { types: options.mirror ? ['image', 'container'] : ['image'], minBackoffMs: options.minBackoffMs ?? 100, maxBackoffMs: options.maxBackoffMs ?? 500 });
+  const hub = new LiveHub(registry, { types: options.mirror ? ['image', 'container'] : ['image'], minBackoffMs: options.minBackoffMs ?? 100, maxBackoffMs: options.maxBackoffMs ?? 500,
+    // Off unless a test is about it: the counting proxy would count its /version calls.
+    heartbeatMs: options.heartbeatMs ?? 0 });
   const direct = new EngineSource(registry);
   const mirror = options.mirror ? new MirrorSource(direct, hub, { resyncMs: options.resyncMs ?? 600_000 }).start() : undefined;
   const app = createApp({ source: mirror ?? direct, live: hub, config });

@@ -154,23 +154,23 @@ describe('mirror mode', () => {
     for (const h of r.data!.hosts) expect(h.inventoryAge).toBeGreaterThanOrEqual(0);
   });
 
-  it('after a burst of 120 tags and untags the mirror equals a fresh direct query, with few reloads', async () => {
+  it('after a burst of 200 changes (160 tags, 40 untags) the mirror equals a fresh direct query, with few reloads', async () => {
     const app = live({ mirror: true });
     await app.query(INVENTORY);
     await eventually('connected', async () => app.hub.stream('a').state, (s) => s === 'CONNECTED');
     proxy.reset();
     // In bursts of 20 at once, as a CI job tagging a release would.
-    for (let i = 0; i < 100; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => tagImage(a.socket, baseA, 'live/burst', `t${i + j}`)));
-    await Promise.all(Array.from({ length: 20 }, (_, i) => untagImage(a.socket, `live/burst:t${i}`)));
+    for (let i = 0; i < 160; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => tagImage(a.socket, baseA, 'live/burst', `t${i + j}`)));
+    for (let i = 0; i < 40; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => untagImage(a.socket, `live/burst:t${i + j}`)));
     const want = await engineView(a);
     await eventually('mirror caught up', () => app.query<Inventory>(INVENTORY), (r) => JSON.stringify(answerView(r.data!, 'a')) === JSON.stringify(want));
-    // Bursts are coalesced: far fewer list reloads than the 120 events.
-    expect(proxy.count('GET', '/images/json')).toBeLessThan(40);
+    // Bursts are coalesced: at most one list reload per two events (63 seen for the 200 on a loaded machine).
+    expect(proxy.count('GET', '/images/json')).toBeLessThan(100);
     const direct = createTestApp([{ name: 'a', endpoint: a.endpoint }]);
     closers.push(() => direct.close());
     const fresh = await direct.query<Inventory>(`{ images { nodes { id repoTags host { name } } } }`);
     expect(answerView((await app.query<Inventory>(INVENTORY)).data!, 'a')).toEqual(answerView({ ...fresh.data!, hosts: [] }, 'a'));
-    for (let i = 20; i < 100; i++) await untagImage(a.socket, `live/burst:t${i}`);
+    for (let i = 40; i < 160; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => untagImage(a.socket, `live/burst:t${i + j}`)));
   });
 
   it('a stopped engine is served stale with HOST_STALE; after its restart, more changes than the engine replays are not lost', async () => {
