@@ -104,6 +104,27 @@ describe('HostEventStream', () => {
     expect(stream.state).toBe('CONNECTED');
   });
 
+  it('delivers a live event stamped before one already delivered (Podman writes untag, then the earlier-stamped remove)', async () => {
+    const t1 = 1_700_000_000_100_000_000n;
+    const t2 = 1_700_000_000_200_000_000n;
+    const engine = await scriptedEngine([
+      { lines: [line(t2, 'untag', ID1, 'a:1'), line(t2 - 10_000n, 'delete', ID1, 'a:1')], end: true },
+      // After the reconnect (since=t2) a replay of both, then a new event stamped before since: dropped as replay.
+      { lines: [line(t2 - 10_000n, 'delete', ID1, 'a:1'), line(t2, 'untag', ID1, 'a:1'), line(t1, 'tag', ID2, 'b:1'), line(t2 + 1n, 'tag', ID2, 'b:2')], end: false },
+    ]);
+    const stream = streamTo(engine.endpoint);
+    const seen: EngineEvent[] = [];
+    stream.subscribe({ event: (e) => seen.push(e) });
+    await until(() => seen.length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.map((e) => [e.action, e.name])).toEqual([
+      ['untag', 'a:1'],
+      ['delete', 'a:1'],
+      ['tag', 'b:2'],
+    ]);
+    expect(engine.served[1]!.query.get('since')).toBe(sinceParam(t2));
+  });
+
   it('a line over the bound ends the connection (and a reconnect follows); lines split across chunks are joined', async () => {
     const t = 1_700_000_000_000_000_000n;
     const whole = line(t + 1n, 'tag', ID1, 'b:1');
