@@ -108,7 +108,9 @@ describe('a fleet of dockerd and Podman', () => {
   });
 
   it('shows Podman as Podman lists it: localhost/ names, digests, its own counts, the dockerd images under the same IDs', async () => {
-    const res = await t.query<{ images: { nodes: Summary[] } }>(`{ images { nodes { id repoTags repoDigests labels { key value } containers host { name } } } }`);
+    const res = await t.query<{ images: { nodes: Array<Summary & { inUse: boolean; usedBy: Array<{ id: string }> }> } }>(
+      `{ images { nodes { id repoTags repoDigests size labels { key value } containers inUse usedBy { id } host { name } } } }`,
+    );
     expect(res.errors).toBeUndefined();
     const on = (host: string, id: string) => res.data!.images.nodes.find((n) => n.host.name === host && n.id === id);
     const app = on('pod', seed.ids.app)!;
@@ -117,12 +119,18 @@ describe('a fleet of dockerd and Podman', () => {
     expect(app.labels).toContainEqual({ key: 'com.example.expr', value: 'a=b=c' });
     expect(app.labels).toContainEqual({ key: 'com.example.empty', value: '' });
     expect(app.containers).toBe(1);
+    expect(on('pod', seed.ids.app)).toMatchObject({ inUse: true, usedBy: [{ id: seed.containerId }] });
     expect(on('pod', seed.ids.dangling)).toMatchObject({ repoTags: [], repoDigests: [], containers: 0 });
     expect(on('pod', seed.ids.imported)!.repoTags).toEqual(['docker.io/pod/imported:latest']);
     // The image copied from the dockerd host has the same ID on both.
     const base = (await engineGet<{ Id: string }>(alpha().socket, '/images/fleet/base:1/json')).Id;
     expect(on('alpha', base)!.repoTags).toEqual(['fleet/base:1']);
     expect(on('pod', base)!.repoTags).toEqual(['localhost/fleet/base:1']);
+    // dockerd counts a layer's file bytes, Podman its tar's bytes: one image, two sizes; a group takes the larger.
+    const sizes = [on('alpha', base)!.size, on('pod', base)!.size];
+    expect(sizes[1]).toBe((await engineGet<{ Size: number }>(pod.socket, `/images/${base}/json`)).Size);
+    const groups = await t.query<{ imageGroups: { nodes: Array<{ id: string; size: number; hostCount: number }> } }>(`{ imageGroups { nodes { id size hostCount } } }`);
+    expect(groups.data!.imageGroups.nodes.find((g) => g.id === base)).toEqual({ id: base, size: Math.max(...sizes), hostCount: 2 });
   });
 
   // Filters on which both engines agree: each host's answer must equal that engine's own filters= answer. (Podman's
