@@ -4,8 +4,10 @@
  * run root, libpod's tmp dir, the events log (the `file` backend: durable across restarts), containers.conf,
  * storage.conf and a registries.conf with no search registries, so a short name is never resolved against a
  * registry (nothing is ever pulled: images come from `POST /images/load` of a harness engine's docker-save tar, or
- * an import). Networking is CNI with its config dir in DIR and containers default to `netns = "none"`, so nothing is
- * written under /run/containers or /etc/cni.
+ * an import). Networking is CNI with its config and plugin dirs in DIR and containers default to `netns = "none"`,
+ * so nothing is written under /run/containers or /etc/cni (netavark, the default, creates /run/containers/networks).
+ * One thing podman 4.3 as root still writes outside: c/image's blob-info cache, /var/lib/containers/cache (a fixed
+ * path for root, not configurable), on the first load or import.
  *
  * Shaped like the harness's dockerd engines (engine.ts): `name`, `dir`, `socket`, `endpoint`, `pid()`, `start()`,
  * `stop()` (the service only; dirs kept, `start()` again serves the same storage and event log) and `destroy()`
@@ -126,6 +128,8 @@ class PodmanImpl implements PodmanHost {
         '[network]',
         'network_backend = "cni"',
         `network_config_dir = "${d}/cni"`,
+        // No plugins (containers use netns "none"): the same whether or not containernetworking-plugins is installed.
+        `cni_plugin_dirs = ["${d}/cni"]`,
         '',
       ].join('\n'),
     );
