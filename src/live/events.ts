@@ -7,9 +7,9 @@ export interface EngineEvent {
   host: string;
   /** "image" or "container" (older engines and Podman may leave it out: then "image" when asked only for images). */
   type: string;
-  /** As the engine names it: tag, untag, delete, import, load, pull, … (Podman: remove). */
+  /** As the engine names it: tag, untag, delete, import, load, pull, … (Podman 4.3: tag, untag, delete, loadfromarchive). */
   action: string;
-  /** Actor.ID: an image ID for classic-store image events (bare hex on Podman), or a reference. */
+  /** Actor.ID: an image ID for classic-store image events (bare hex on Podman), a reference, or "" (Podman's loadfromarchive). */
   id: string;
   /** Actor.Attributes.name, when the engine gave one. */
   name: string | undefined;
@@ -87,8 +87,8 @@ export function parseEventLine(host: string, line: string, types: readonly strin
 /**
  * One host's /events, opened while anyone listens and closed after the last leaves. Lines are JSON, one
  * event each, capped at maxLineBytes. Reconnects with backoff and `since=` the last event seen; the engine
- * replays from its buffer including the event whose timeNano equals since, so events at or before the
- * last one seen are dropped here (by time, and by identity at the same nanosecond). Every (re)connect
+ * replays from its buffer including the event whose timeNano equals since, so replayed events before
+ * since are dropped here (by time, and by identity at the same nanosecond). Every (re)connect
  * tells listeners `connected()`: the buffer holds only 256 events, so only a reload is sure to reconcile.
  * GET only: the request goes through the client's read-only modem (hosts.ts guardReadOnly).
  */
@@ -102,6 +102,8 @@ export class HostEventStream {
   private heartbeat: NodeJS.Timeout | undefined;
   private lastNano: bigint | undefined;
   private seenAtLast = new Set<string>();
+  /** The current connection's since= (the newest event seen before it) and the events seen at that time. */
+  private floor: { nano: bigint; seen: ReadonlySet<string> } | undefined;
   /** Connections opened, for tests and metrics. */
   connections = 0;
 
@@ -154,6 +156,7 @@ export class HostEventStream {
     this.controller = controller;
     const query: Record<string, string> = { filters: JSON.stringify({ type: this.options.types }) };
     if (this.lastNano !== undefined) query.since = sinceParam(this.lastNano);
+    this.floor = this.lastNano === undefined ? undefined : { nano: this.lastNano, seen: new Set(this.seenAtLast) };
     // Headers must come within the host deadline; after that the stream may stay quiet for as long as the engine has nothing to say.
     const headerTimer = setTimeout(() => controller.abort(), this.client.config.timeoutMs);
     const dial = this.client.docker.modem.dial.bind(this.client.docker.modem) as (o: object, cb: (err: unknown, data: unknown) => void) => void;
@@ -230,16 +233,16 @@ export class HostEventStream {
     const e = parseEventLine(this.host, line, this.options.types);
     if (!e) return;
     const key = `${e.type}\u0000${e.action}\u0000${e.id}\u0000${e.name ?? ''}`;
-    if (this.lastNano !== undefined) {
-      if (e.timeNano < this.lastNano) return;
-      if (e.timeNano === this.lastNano) {
-        if (this.seenAtLast.has(key)) return;
-        this.seenAtLast.add(key);
-      }
-    }
+    // Replayed after a reconnect: anything before this connection's since=, and what was seen at exactly it.
+    // Only the replay is dropped by time: a live event may be older than one already delivered (Podman
+    // stamps an image's `remove` before the `untag` it writes first), and is still new.
+    const floor = this.floor;
+    if (floor && (e.timeNano < floor.nano || (e.timeNano === floor.nano && floor.seen.has(key)))) return;
     if (this.lastNano === undefined || e.timeNano > this.lastNano) {
       this.lastNano = e.timeNano;
       this.seenAtLast = new Set([key]);
+    } else if (e.timeNano === this.lastNano) {
+      this.seenAtLast.add(key);
     }
     for (const l of [...this.listeners]) l.event?.(e);
   }

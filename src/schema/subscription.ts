@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { HostImage } from '../docker/normalize.js';
+import { referenceProblem } from '../inventory/reference-syntax.js';
 import type { EngineEvent } from '../live/events.js';
 import { isLive } from '../live/hub.js';
 import { builder } from './builder.js';
@@ -18,18 +19,22 @@ const SUBSCRIBER_BUFFER = 1000;
 interface ImageEventShape {
   host: string;
   action: string;
-  imageId: string;
+  imageId: string | null;
   reference: string | null;
   time: Date;
 }
 
 const ID = /^(sha256:)?[a-f0-9]{64}$/;
 
+/** A name the engine gave that is an image reference (not an ID, and not e.g. Podman's archive path). */
+const asReference = (name: string | undefined): string | null => (name && !ID.test(name) && referenceProblem(name) === undefined ? name : null);
+
 function shapeOf(e: EngineEvent): ImageEventShape {
   // Podman (and the containerd store for some actions) report bare hex IDs: the same form as ImageSummary.id.
-  const imageId = /^[a-f0-9]{64}$/.test(e.id) ? `sha256:${e.id}` : e.id;
+  // Podman's loadfromarchive names no image (ID "") and the server-side archive path, which is never passed on.
+  const imageId = e.id === '' ? null : /^[a-f0-9]{64}$/.test(e.id) ? `sha256:${e.id}` : e.id;
   // Classic-store untag/delete/import name the image by its ID only: there is then no reference to report.
-  const reference = e.name && !ID.test(e.name) ? e.name : !ID.test(e.id) ? e.id : null;
+  const reference = asReference(e.name) ?? asReference(e.id);
   return { host: e.host, action: e.action, imageId, reference, time: new Date(Number(e.timeNano / 1_000_000n)) };
 }
 
@@ -39,6 +44,7 @@ async function imageAfter(ctx: Context, e: ImageEventShape): Promise<HostImage |
     // Mirror: the reload this event asked for, so the image is as it is after the event.
     if (isLive(source)) await source.whenCurrent(e.host);
     const images = await source.images(e.host);
+    if (e.imageId === null && e.reference === null) return null;
     const hit = images.find((i) => i.id === e.imageId || (e.reference !== null && i.repoTags.includes(e.reference)));
     return hit ? { host: e.host, image: hit } : null;
   } catch {
@@ -50,9 +56,13 @@ const ImageEventType = builder.objectRef<ImageEventShape>('ImageEvent').implemen
   description: "One image event from a host's engine (its /events stream).",
   fields: (t) => ({
     host: t.field({ type: HostType, description: 'The host the event happened on.', resolve: (e) => ({ name: e.host }) }),
-    action: t.exposeString('action', { description: 'The action as the engine names it: tag, untag, delete, import, load, pull, save, … (Podman: remove).' }),
+    action: t.exposeString('action', {
+      description: 'The action as the engine names it: tag, untag, delete, import, load, pull, save, … (Podman 4.3: tag, untag, delete, loadfromarchive; an import is a tag of the new image).',
+    }),
     imageId: t.exposeString('imageId', {
-      description: 'The image the event is about, as the engine reports it (an image ID "sha256:…"; on the containerd store some events name a reference instead).',
+      nullable: true,
+      description:
+        'The image the event is about, as the engine reports it (an image ID "sha256:…"; on the containerd store some events name a reference instead); null when the engine names no image (Podman\'s loadfromarchive).',
     }),
     reference: t.string({
       nullable: true,

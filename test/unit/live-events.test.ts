@@ -1,6 +1,7 @@
 /**
  * HostEventStream against a scripted /events server on a unix socket: shapes and faults a real engine
- * will not produce on demand (a replay after since=, an over-long line, a stream cut mid-line).
+ * will not produce on demand (a replay after since=, an over-long line, a stream cut mid-line), and what the
+ * imageEvents subscription makes of Podman's lines (test/integration/podman-live.test.ts has the real ones).
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { HostRegistry } from '../../src/docker/hosts.js';
 import { HostEventStream, parseEventLine, sinceParam, type EngineEvent } from '../../src/live/events.js';
+import { createLiveApp, subscribe } from '../helpers/live.js';
 
 interface Served {
   method: string;
@@ -104,6 +106,27 @@ describe('HostEventStream', () => {
     expect(stream.state).toBe('CONNECTED');
   });
 
+  it('delivers a live event stamped before one already delivered (Podman writes untag, then the earlier-stamped remove)', async () => {
+    const t1 = 1_700_000_000_100_000_000n;
+    const t2 = 1_700_000_000_200_000_000n;
+    const engine = await scriptedEngine([
+      { lines: [line(t2, 'untag', ID1, 'a:1'), line(t2 - 10_000n, 'delete', ID1, 'a:1')], end: true },
+      // After the reconnect (since=t2) a replay of both, then a new event stamped before since: dropped as replay.
+      { lines: [line(t2 - 10_000n, 'delete', ID1, 'a:1'), line(t2, 'untag', ID1, 'a:1'), line(t1, 'tag', ID2, 'b:1'), line(t2 + 1n, 'tag', ID2, 'b:2')], end: false },
+    ]);
+    const stream = streamTo(engine.endpoint);
+    const seen: EngineEvent[] = [];
+    stream.subscribe({ event: (e) => seen.push(e) });
+    await until(() => seen.length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.map((e) => [e.action, e.name])).toEqual([
+      ['untag', 'a:1'],
+      ['delete', 'a:1'],
+      ['tag', 'b:2'],
+    ]);
+    expect(engine.served[1]!.query.get('since')).toBe(sinceParam(t2));
+  });
+
   it('a line over the bound ends the connection (and a reconnect follows); lines split across chunks are joined', async () => {
     const t = 1_700_000_000_000_000_000n;
     const whole = line(t + 1n, 'tag', ID1, 'b:1');
@@ -147,5 +170,34 @@ describe('parseEventLine', () => {
     expect(parseEventLine('h', 'not json', ['image'])).toBeUndefined();
     expect(parseEventLine('h', '42', ['image'])).toBeUndefined();
     expect(parseEventLine('h', JSON.stringify({ Type: 'image' }), ['image'])).toBeUndefined();
+  });
+});
+
+describe('imageEvents from Podman-shaped lines', () => {
+  it('gives bare hex IDs in ImageSummary form; a loadfromarchive has no image and its archive path is not passed on', async () => {
+    const hex = 'a'.repeat(64);
+    const engine = await scriptedEngine([
+      {
+        lines: [
+          line(1_700_000_000_000_000_001n, 'loadfromarchive', '', '/tmp/podman/api_load.tar123'),
+          line(1_700_000_000_000_000_002n, 'tag', hex, 'docker.io/live/pod'),
+          line(1_700_000_000_000_000_003n, 'delete', hex, 'docker.io/live/pod:1'),
+        ],
+        end: false,
+      },
+    ]);
+    const app = createLiveApp([{ name: 'pod', endpoint: engine.endpoint }]);
+    cleanups.push(() => app.close());
+    const s = await subscribe<{ imageEvents: { host: { name: string }; action: string; imageId: string | null; reference: string | null } }>(
+      app.app,
+      'subscription { imageEvents { host { name } action imageId reference } }',
+    );
+    cleanups.push(s.close);
+    const seen = await s.until((evs) => evs.length >= 3, 5_000);
+    expect(seen.map((e) => e.imageEvents)).toEqual([
+      { host: { name: 'pod' }, action: 'loadfromarchive', imageId: null, reference: null },
+      { host: { name: 'pod' }, action: 'tag', imageId: `sha256:${hex}`, reference: 'docker.io/live/pod' },
+      { host: { name: 'pod' }, action: 'delete', imageId: `sha256:${hex}`, reference: 'docker.io/live/pod:1' },
+    ]);
   });
 });
