@@ -10,7 +10,7 @@
  * Writes bench/results/fleet.md and fleet.json. Ratios are measured in one run; absolute numbers move
  * with the machine (2 shared cores here).
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -18,10 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
 import { fakeList, rawGet as rawGetVia, time } from './engine-calls.js';
+import { startGateway, type Gateway, type GatewayReport } from './gateway-client.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
 import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
-import { freePort } from '../test/helpers/process.js';
 
 const run = promisify(execFile);
 const flag = (name: string, fallback: number) => {
@@ -52,62 +52,6 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 const rawGet = (socket: string, path: string) => rawGetVia(socket, path, agent);
 
 // ---- the gateway, in its own process --------------------------------------------------------------
-interface Gateway {
-  url: string;
-  ask<T>(msg: string): Promise<T>;
-  query(q: string): Promise<unknown>;
-  stop(): Promise<void>;
-}
-async function startGateway(hosts: string[]): Promise<Gateway> {
-  const port = await freePort();
-  const child: ChildProcess = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts, port, maxImages: 1_000_000 })], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  let exited: Error | undefined;
-  child.once('exit', (c) => (exited = new Error(`gateway exited ${c}`)));
-  const next = <T>() => new Promise<T>((resolve, reject) => (exited ? reject(exited) : child.once('message', (m) => resolve(m as T))));
-  const { url } = await next<{ url: string }>();
-  // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
-  // reused (EPIPE); a loopback connect costs ~0.1 ms.
-  const gwAgent = new http.Agent({ keepAlive: false });
-  const query = (q: string) =>
-    new Promise<unknown>((resolve, reject) => {
-      const body = JSON.stringify({ query: q });
-      const req = http.request(url, { method: 'POST', agent: gwAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown };
-          if (res.statusCode !== 200 || parsed.errors) reject(new Error(`gateway: ${res.statusCode} ${JSON.stringify(parsed.errors).slice(0, 300)}`));
-          else resolve(parsed);
-        });
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  return {
-    url,
-    ask: <T>(msg: string) => {
-      const answer = next<T>();
-      child.send(msg);
-      return answer;
-    },
-    query,
-    async stop() {
-      gwAgent.destroy();
-      child.send('stop');
-      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-      child.kill('SIGKILL');
-    },
-  };
-}
-interface GatewayReport {
-  delayMaxMs: number;
-  delayP99Ms: number;
-  cpuMs: number;
-  peakRssBytes: number;
-}
 
 // ---- engines --------------------------------------------------------------------------------------
 async function seed(engines: Engine[], perHost: number): Promise<void> {

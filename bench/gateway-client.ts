@@ -1,0 +1,67 @@
+/**
+ * Module: the gateway under benchmark, from the bench's side: forks bench/gateway.ts (the gateway in its own
+ * process, so what is measured there is its own event loop, CPU and memory), asks it for reports, and sends
+ * it GraphQL queries over loopback.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/process.js';
+
+export interface Gateway {
+  url: string;
+  ask<T>(msg: string): Promise<T>;
+  query(q: string): Promise<unknown>;
+  stop(): Promise<void>;
+}
+/** `options` go into the gateway's ConfigInput (e.g. hostTimeoutMs). */
+export async function startGateway(hosts: string[], options: Record<string, unknown> = {}): Promise<Gateway> {
+  const port = await freePort();
+  const child: ChildProcess = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts, port, maxImages: 1_000_000, ...options })], {
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let exited: Error | undefined;
+  child.once('exit', (c) => (exited = new Error(`gateway exited ${c}`)));
+  const next = <T>() => new Promise<T>((resolve, reject) => (exited ? reject(exited) : child.once('message', (m) => resolve(m as T))));
+  const { url } = await next<{ url: string }>();
+  // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
+  // reused (EPIPE); a loopback connect costs ~0.1 ms.
+  const gwAgent = new http.Agent({ keepAlive: false });
+  const query = (q: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      const body = JSON.stringify({ query: q });
+      const req = http.request(url, { method: 'POST', agent: gwAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown };
+          if (res.statusCode !== 200 || parsed.errors) reject(new Error(`gateway: ${res.statusCode} ${JSON.stringify(parsed.errors).slice(0, 300)}`));
+          else resolve(parsed);
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return {
+    url,
+    ask: <T>(msg: string) => {
+      const answer = next<T>();
+      child.send(msg);
+      return answer;
+    },
+    query,
+    async stop() {
+      gwAgent.destroy();
+      child.send('stop');
+      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+      child.kill('SIGKILL');
+    },
+  };
+}
+export interface GatewayReport {
+  delayMaxMs: number;
+  delayP99Ms: number;
+  cpuMs: number;
+  peakRssBytes: number;
+}
