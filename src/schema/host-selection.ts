@@ -55,7 +55,7 @@ async function filterOneHost(ctx: Context, host: string, cf: CompiledFilter): Pr
     ctx.loaders.images.load(host),
     cf.needsContainers ? ctx.loaders.containers.load(host) : Promise.resolve(undefined as ContainerRecord[] | undefined),
   ]);
-  const plan = planHostFilter(host, images, cf, containers, ctx.filters.forms);
+  const plan = await planHostFilter(host, images, cf, containers, ctx.filters.forms);
   if (plan.needPrecise.length === 0) return finishHostFilter(host, plan, cf, new Map());
   const loader = ctx.loaders.createdNanos;
   if (!loader) return finishHostFilter(host, plan, cf, secondsOnly(images, plan.needPrecise));
