@@ -11,7 +11,7 @@
  * Loopback and unix sockets only; every loop stops by itself. BENCH_NODE_ARGS (e.g. "--cpu-prof") goes to the gateway's node.
  */
 import http from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { checksTable, verdict, type Check } from './checks.js';
 import { stopGateway, writeReport } from './report.js';
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     ];
     const report = `# fleetgraph abuse run
 
-Run: ${new Date().toISOString()} · ${cpus().length} cores · ${(totalmem() / 1024 ** 3).toFixed(0)} GiB · Node ${process.version} · ${ABUSE_SECONDS} s.
+Run: ${new Date().toISOString()} · ${cpus().length} cores · ${(totalmem() / 1024 ** 3).toFixed(0)} GiB · Node ${process.version} · ${ABUSE_SECONDS} s · load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine).
 Hosts: ${HEALTHY.join(', ')} (dockerd, seeded as in the tests) and \`odd\` (a fake engine whose image list drips past the ${HOST_TIMEOUT_MS} ms deadline).
 Clients: 2 × nested-list bomb, 1 × 15-alias nested bomb, 1 × reference filter of 100 patterns (at the bound) plus a 900-character labelNot,
 1 × 101 patterns (over it), 1 × the flat full inventory, each in a loop; a probe (\`${PROBE}\`) every 250 ms beside a raw \`/images/json\` to alpha.
