@@ -62,7 +62,7 @@ async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
       f.images.splice(0, f.images.length, ...fakeList(f.name, m));
       if (slowMs > 0) f.set('/images/json', { slowMs });
     }
-    const gw = await startGateway({ hosts: fakes.map((f) => `${f.name}=${f.endpoint}`), maxImages: 1_000_000 });
+    const gw = await startGateway({ hosts: fakes.map((f) => `${f.name}=${f.endpoint}`), maxImages: 50_000, limits: { maxCost: 1_000_000_000 } });
     try {
       await gw.query(WIRE);
       const raw: number[] = [];
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const perHost = await Promise.all(engines.map(async (e) => ((await rawGet(e.socket, '/images/json')) as unknown[]).length));
     const total = perHost.reduce((a, b) => a + b, 0);
     process.stderr.write(`bench: ${K} engines, ${perHost.join('/')} images, seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-    gw = await startGateway({ hosts: engines.map((e) => `${e.name}=${e.endpoint}`), maxImages: 1_000_000 });
+    gw = await startGateway({ hosts: engines.map((e) => `${e.name}=${e.endpoint}`), maxImages: 50_000, limits: { maxCost: 1_000_000_000 } });
     const raw = () => Promise.all(engines.map((e) => rawGet(e.socket, '/images/json')));
     const fairRaw = () => Promise.all(engines.flatMap((e) => [rawGet(e.socket, '/images/json'), rawGet(e.socket, '/system/df'), rawGet(e.socket, '/containers/json?all=1')]));
     const g = gw;

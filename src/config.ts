@@ -52,6 +52,9 @@ export const settingsSchema = z
         maxCost: whole(1, 1_000_000_000),
         maxBodyBytes: whole(1, 64 * 1024 * 1024),
         maxAnswerBytes: whole(1, 1024 * 1024 * 1024),
+        heavyCost: whole(1, 1_000_000_000),
+        maxHeavy: whole(1, 1000),
+        maxHeavyQueued: whole(0, 100_000),
       })
       .partial()
       .strict()
@@ -80,6 +83,10 @@ const FLAG_NAMES: Record<string, string> = {
   'limits.maxTokens': '--max-tokens',
   'limits.maxCost': '--max-cost',
   'limits.maxBodyBytes': '--max-body-bytes',
+  'limits.maxAnswerBytes': '--max-answer-bytes',
+  'limits.heavyCost': '--heavy-cost',
+  'limits.maxHeavy': '--max-heavy',
+  'limits.maxHeavyQueued': '--max-heavy-queued',
 };
 
 /**
@@ -138,6 +145,12 @@ export interface QueryLimits {
   maxBodyBytes: number;
   /** Largest answer (JSON bytes) sent to a client; past it the request fails with RESPONSE_TOO_LARGE. */
   maxAnswerBytes: number;
+  /** An operation estimated to cost at least this is heavy: it waits for one of maxHeavy slots (src/admission.ts). */
+  heavyCost: number;
+  /** Heavy operations running at once. */
+  maxHeavy: number;
+  /** Heavy operations waiting at once; past it SERVER_BUSY. */
+  maxHeavyQueued: number;
 }
 
 export const DEFAULTS = {
@@ -149,7 +162,7 @@ export const DEFAULTS = {
   resyncIntervalSeconds: 300,
   updateIntervalSeconds: 6 * 3600,
   registryTimeoutMs: 10_000,
-  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024 },
+  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 1_000_000, maxBodyBytes: 100 * 1024, maxAnswerBytes: 64 * 1024 * 1024, heavyCost: 100_000, maxHeavy: 2, maxHeavyQueued: 16 },
 } as const;
 
 /**

@@ -53,6 +53,14 @@ export function listCostEstimator(config: Pick<Config, 'maxImages' | 'hosts'>): 
   };
 }
 
+/** Each operation's estimated cost, by its context object (for useAdmission). */
+const costs = new WeakMap<object, number>();
+
+/** The cost useQueryCost estimated for the operation running with this context, if it did. */
+export function queryCostOf(context: unknown): number | undefined {
+  return typeof context === 'object' && context !== null ? costs.get(context) : undefined;
+}
+
 function limitError(message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'QUERY_LIMIT_EXCEEDED', ...extensions } });
 }
@@ -88,6 +96,7 @@ export function useQueryCost(config: Config): Plugin {
         setResultAndStopExecution({ errors: [limitError(message, { limit: 'maxCost' })] });
         return;
       }
+      costs.set(args.contextValue as object, cost);
       if (cost > max) {
         setResultAndStopExecution({
           errors: [

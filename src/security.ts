@@ -15,6 +15,7 @@ import { useAnswerLimit } from './answer-limit.js';
 import type { AuthToken, Config } from './config.js';
 import { isGraphiQLPage } from './graphiql-page.js';
 import { useQueryCost } from './query-cost.js';
+import { useAdmission } from './admission.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -114,6 +115,8 @@ export function securityPlugins(config: Config, tokens: TokenChecker): Plugin[] 
       blockFieldSuggestion: { enabled: config.production },
     }) as Plugin,
     useQueryCost(config),
+    // Heavy operations (estimated cost ≥ limits.heavyCost) wait for a slot, or get SERVER_BUSY.
+    useAdmission(limits),
     // A client that disconnects stops its request: no further resolvers (so no further engine calls).
     useExecutionCancellation(),
     useAnswerLimit(limits.maxAnswerBytes),

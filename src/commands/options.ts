@@ -48,6 +48,9 @@ export function serveOptions(cmd: Command): Command {
     .option('--max-cost <n>', 'estimated cost per query, list sizes counted (default 1000000)')
     .option('--max-body-bytes <n>', 'request body size (default 102400)')
     .option('--max-answer-bytes <n>', "an answer's JSON size; past it RESPONSE_TOO_LARGE (default 67108864)")
+    .option('--heavy-cost <n>', 'estimated cost from which a query is heavy and waits for a slot (default 100000)')
+    .option('--max-heavy <n>', 'heavy queries running at once (default 2)')
+    .option('--max-heavy-queued <n>', 'heavy queries waiting at once; past it SERVER_BUSY (default 16)')
     .option('--mirror', "serve inventories from memory, kept current by each host's /events stream")
     .option('--resync-interval <s>', 'mirror mode: full reload of every host every S seconds (default 300)')
     .option('--no-graphiql', 'do not serve GraphiQL')
@@ -68,7 +71,7 @@ export function withDockerContextsValue(argv: readonly string[]): string[] {
 }
 
 /** commander's names for --max-depth etc. are the config's limit keys. */
-const LIMITS = ['maxDepth', 'maxAliases', 'maxTokens', 'maxCost', 'maxBodyBytes', 'maxAnswerBytes'] as const;
+const LIMITS = ['maxDepth', 'maxAliases', 'maxTokens', 'maxCost', 'maxBodyBytes', 'maxAnswerBytes', 'heavyCost', 'maxHeavy', 'maxHeavyQueued'] as const;
 
 export function configInput(cmd: Command): ConfigInput {
   const o = cmd.opts<Record<string, string | string[] | boolean | undefined>>();

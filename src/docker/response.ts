@@ -1,6 +1,7 @@
 /** Module: reading one engine answer (status, headers, capped body, JSON) into a value or a HostError. */
 import type { IncomingMessage } from 'node:http';
 import { HostError, statusError } from './errors.js';
+import { MalformedJson, parseJsonYielding } from './json-chunks.js';
 
 /** The detail of dockerd's refusal of an overlapping /system/df (API < 1.42): busy, so worth a retry. */
 export const DISK_USAGE_BUSY = 'disk usage already running';
@@ -92,9 +93,12 @@ export async function readResponse(host: string, res: IncomingMessage, maxBytes:
   }
   const body = await readBody(host, res, maxBytes, signal);
   try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON');
+    // A big list is parsed in slices with yields between them (json-chunks.ts), so a host with
+    // 200,000 images does not stop every other request for the seconds one JSON.parse takes.
+    return await parseJsonYielding(body, signal);
+  } catch (err) {
+    if (err instanceof MalformedJson) throw new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON');
+    throw err instanceof HostError ? err : new HostError(host, 'HOST_TIMEOUT');
   }
 }
 

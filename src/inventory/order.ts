@@ -82,3 +82,45 @@ export function imageOrdering(terms: readonly ImageOrder[] | null | undefined): 
 export function sortBy<T>(items: readonly T[], ordering: Ordering<T>): Array<{ item: T; key: SortKey }> {
   return items.map((item) => ({ item, key: ordering.keyOf(item) })).sort((a, b) => ordering.compare(a.key, b.key));
 }
+
+/** Items sorted or merged between two yields to the event loop (a few ms of work). */
+const SORT_STEP = 4096;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * sortBy, without holding the event loop on big lists: runs of SORT_STEP items are sorted natively,
+ * then merged pairwise, with a yield every SORT_STEP items. Sorting 200,000 images in one go took
+ * 1-2 s, and requests waiting on one host's list resume together, so 8 of them sorted back to back in
+ * one stall of 20 s (bench/results/big-host.md). The ordering is total, so the result equals sortBy's.
+ */
+export async function sortByYielding<T>(items: readonly T[], ordering: Ordering<T>): Promise<Array<{ item: T; key: SortKey }>> {
+  if (items.length <= SORT_STEP) return sortBy(items, ordering);
+  type Keyed = { item: T; key: SortKey };
+  const byKey = (a: Keyed, b: Keyed) => ordering.compare(a.key, b.key);
+  let runs: Keyed[][] = [];
+  for (let start = 0; start < items.length; start += SORT_STEP) {
+    runs.push(sortBy(items.slice(start, start + SORT_STEP), ordering));
+    await yieldToLoop();
+  }
+  while (runs.length > 1) {
+    const next: Keyed[][] = [];
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1];
+      if (!b) {
+        next.push(a);
+        continue;
+      }
+      const out: Keyed[] = new Array<Keyed>(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      for (let k = 0; k < out.length; k++) {
+        out[k] = j >= b.length || (i < a.length && byKey(a[i]!, b[j]!) <= 0) ? a[i++]! : b[j++]!;
+        if (k % SORT_STEP === SORT_STEP - 1) await yieldToLoop();
+      }
+      next.push(out);
+    }
+    runs = next;
+  }
+  return runs[0]!;
+}

@@ -14,7 +14,7 @@ import {
   type ImageGroupOrder,
 } from '../inventory/groups.js';
 import type { ImageFilter } from '../inventory/filter.js';
-import { sortBy } from '../inventory/order.js';
+import { sortByYielding } from '../inventory/order.js';
 import { paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import type { FieldCost } from '../query-cost.js';
 import { builder } from './builder.js';
@@ -100,7 +100,7 @@ async function resolveGroups(ctx: Context, args: GroupArgs, info: GraphQLResolve
   const ordering = groupOrdering(args.orderBy);
   const groups = groupImages(await listImages(ctx, hosts, args.filter, info));
   const scope = scopeOf(['groups', ordering.signature, hosts, args.filter ?? null]);
-  return paginate(sortBy(groups, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'image groups');
+  return paginate(await sortByYielding(groups, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'image groups');
 }
 
 builder.queryFields((t) => ({

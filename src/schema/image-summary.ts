@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
-import { imageOrdering, sortBy, type ImageOrder } from '../inventory/order.js';
+import { imageOrdering, sortByYielding, type ImageOrder } from '../inventory/order.js';
 import { countOnlyPage, paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
 import { resolveReference } from '../inventory/reference.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
@@ -127,7 +127,7 @@ export async function resolveImageConnection(ctx: Context, hosts: string[], args
   // Only a count asked for: nothing to order (a cursor argument still needs the order to find its place).
   if (!args.after && !args.before && selectsOnly(info, COUNT_ONLY)) return countOnlyPage<HostImage>(items.length, args, ctx.deps.config.maxImages, 'images');
   const scope = scopeOf(['images', ordering.signature, hosts, args.filter ?? null]);
-  return paginate(sortBy(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
+  return paginate(await sortByYielding(items, ordering), ordering, scope, args, ctx.deps.config.maxImages, 'images');
 }
 
 builder.queryFields((t) => ({

@@ -15,6 +15,7 @@
  *                 (500 "a disk usage operation is already running"), then answers as 'ok'
  *  - 'reset'      destroys the socket on every request
  *  - { slowMs }   answers as 'ok' after slowMs
+ *  - { body }     200, application/json, exactly these bytes (prebuilt, e.g. a 200,000-image list: no JSON.stringify per request)
  *
  * It records every request (method and path, query string removed, an /vX.Y prefix removed; the raw
  * request target too, in `rawPaths`), and stop() closes every connection it has open, including
@@ -28,7 +29,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Behaviour = 'ok' | 'malformed' | 'status500' | 'drip' | 'huge' | 'html' | 'hang' | 'resetOnce' | 'busyOnce' | 'reset' | { slowMs: number };
+export type Behaviour = 'ok' | 'malformed' | 'status500' | 'drip' | 'huge' | 'html' | 'hang' | 'resetOnce' | 'busyOnce' | 'reset' | { slowMs: number } | { body: Buffer };
 
 /** Text the status500 body carries: none of it may appear in anything fleetgraph sends a client. */
 export const SECRET_SOCKET = '/var/run/secret.sock';
@@ -167,6 +168,10 @@ export async function startFakeEngine(name: string, options: { tcp?: boolean } =
     requests.push({ method: req.method ?? '?', path });
     rawPaths.push(req.url ?? '');
     const behaviour = behaviours.get(path) ?? behaviours.get('*') ?? 'ok';
+    if (typeof behaviour === 'object' && 'body' in behaviour) {
+      res.writeHead(200, { 'content-type': 'application/json', 'api-version': apiVersion, 'content-length': behaviour.body.length }).end(behaviour.body);
+      return;
+    }
     if (typeof behaviour === 'object') {
       later(behaviour.slowMs, () => {
         if (!res.destroyed) answerOk(path, res);

@@ -3,6 +3,8 @@
  * of the answer, and a recovered one is back without rebuilding the app. These tests start (and always
  * destroy) two engines of their own: the shared ones of global-setup must not be stopped or frozen.
  */
+import diagnostics from 'node:diagnostics_channel';
+import type http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -144,6 +146,50 @@ describe('a frozen engine (SIGSTOP)', () => {
       expect(after.errors?.map((e) => [e.extensions?.code, e.extensions?.host])).toEqual([['HOST_CIRCUIT_OPEN', 'one']]);
       expect(idsOf(after.data!, 'two')).toEqual(expected.get('two'));
     } finally {
+      one.signal('SIGCONT');
+    }
+  });
+});
+
+describe('a frozen engine (SIGSTOP): the breaker', () => {
+  it('opens after breakerVolume failed engine calls in a row; from then on no engine call, HOST_CIRCUIT_OPEN, the other host answers', async () => {
+    const VOLUME = 3;
+    const a = createTestApp([{ name: 'one', endpoint: one.endpoint }, { name: 'two', endpoint: two.endpoint }], { hostTimeoutMs: HOST_TIMEOUT_MS }, { breakerResetMs: 60_000, breakerVolume: VOLUME });
+    apps.push(a);
+    // 8 successes in the breaker's window: its error-rate rule (50%) cannot open it within VOLUME failures,
+    // so what opens it is the rule of VOLUME failures in a row (hosts.ts), whatever came before.
+    for (let i = 0; i < 8; i++) await expectAllUp(a);
+    // Engine calls as they go out on the wire (node:http's own channel), counted for the frozen engine's socket only.
+    const calls: string[] = [];
+    const channel = diagnostics.channel('http.client.request.start');
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: http.ClientRequest & { socketPath?: string } };
+      if (request.socketPath === one.socket) calls.push(request.path);
+    };
+    channel.subscribe(onRequest);
+    // Calls to the host's client (each is one breaker fire; overlapping identical ones share a wire call).
+    const client = a.registry.client('one');
+    const getJson = client.getJson.bind(client);
+    const fires: string[] = [];
+    client.getJson = (...args: Parameters<typeof getJson>) => (fires.push(args[0]), getJson(...args));
+    one.signal('SIGSTOP');
+    try {
+      const codes: string[] = [];
+      for (let i = 0; i < VOLUME + 2; i++) {
+        const r = await a.query<Answer>(QUERY);
+        expect(idsOf(r.data!, 'two')).toEqual(expected.get('two'));
+        const mine = r.errors?.filter((e) => e.extensions?.host === 'one') ?? [];
+        expect(mine).toHaveLength(1);
+        codes.push(String(mine[0]!.extensions!.code));
+      }
+      expect(codes).toEqual([...Array<string>(VOLUME).fill('HOST_TIMEOUT'), 'HOST_CIRCUIT_OPEN', 'HOST_CIRCUIT_OPEN']);
+      expect(a.registry.client('one').breakerState()).toBe('open');
+      // One client call per request; one image-list call on the wire per failed request, none once the breaker is open.
+      expect(fires).toHaveLength(VOLUME + 2);
+      expect(calls).toHaveLength(VOLUME);
+      expect(calls.every((p) => p.includes('/images/json'))).toBe(true);
+    } finally {
+      channel.unsubscribe(onRequest);
       one.signal('SIGCONT');
     }
   });

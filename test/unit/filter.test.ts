@@ -89,9 +89,9 @@ describe('filters: bounded, compiled once, evaluated once per host per request',
     expect((before.result.data as { images: { nodes: Array<{ id: string }> } }).images.nodes.map((n) => n.id).sort()).toEqual([id(1), id(2)]);
     expect(calls.precise.map((c) => [...c].sort())).toEqual([[id(2), id(3), id(4)].sort()]);
     // Without precise times (a source that cannot tell), whole seconds decide, as /images/json allows.
-    const coarse = filterHostImages('h', imgs, compileFilter({ since: 'repo/n2:2' }));
+    const coarse = await filterHostImages('h', imgs, compileFilter({ since: 'repo/n2:2' }));
     expect(coarse.images.map((i) => i.id)).toEqual([id(5)]);
-    const exact = filterHostImages('h', imgs, compileFilter({ since: 'repo/n2:2' }), undefined, new Map(Object.entries(nanos)));
+    const exact = await filterHostImages('h', imgs, compileFilter({ since: 'repo/n2:2' }), undefined, new Map(Object.entries(nanos)));
     expect(exact.images.map((i) => i.id)).toEqual([id(3), id(4), id(5)]);
   });
 });
@@ -107,5 +107,17 @@ describe('full-precision creation times from image inspect', () => {
   it("an inspect answer without a usable Created is the engine's fault (a ZodError, so HOST_BAD_RESPONSE), not a bug of ours", () => {
     expect(normalizeInspectCreated({ Created: '2024-08-08T08:08:08.000000001Z', Id: 'x' })).toBe(1723104488n * 1_000_000_000n + 1n);
     for (const bad of [null, 'x', {}, { Created: 1723104488 }, { Created: 'yesterday' }]) expect(() => normalizeInspectCreated(bad), JSON.stringify(bad)).toThrow(ZodError);
+  });
+});
+
+describe('filterHostImages over a list longer than one step (2000 images between yields)', () => {
+  it('keeps exactly the matching images, in list order', async () => {
+    const images: ImageRecord[] = Array.from({ length: 5003 }, (_, i) => ({
+      id: `sha256:${String(i).padStart(64, '0')}`, parentId: null, repoTags: [`r/${i % 7}:t`], repoDigests: [], created: 1_700_000_000 + i,
+      size: i, sharedSize: null, virtualSize: null, labels: { k: String(i % 3) }, containers: null,
+    }));
+    const got = await filterHostImages('h', images, compileFilter({ label: ['k=1'], reference: ['r/2*'] }));
+    expect(got.images).toEqual(images.filter((i) => i.labels.k === '1' && i.repoTags[0] === 'r/2:t'));
+    expect(got.images.length).toBeGreaterThan(200);
   });
 });

@@ -40,10 +40,10 @@ describe('filters (in memory)', () => {
     expect(labelsMatch(['a=2'], labels)).toBe(false);
     expect(labelsMatch(['b'], labels)).toBe(false);
   });
-  it('resolves before/since on each host and reports a host that lacks the reference', () => {
+  it('resolves before/since on each host and reports a host that lacks the reference', async () => {
     const images = [img('h', 1, ['x:1'], 1, 10), img('h', 2, ['x:2'], 1, 20), img('h', 3, ['x:3'], 1, 30)].map((i) => i.image);
-    expect(filterHostImages('h', images, compileFilter({ since: 'x:1', before: 'x:3' })).images.map((i) => i.id)).toEqual([id(2)]);
-    const missing = filterHostImages('h', images, compileFilter({ before: 'nope:1' }));
+    expect((await filterHostImages('h', images, compileFilter({ since: 'x:1', before: 'x:3' }))).images.map((i) => i.id)).toEqual([id(2)]);
+    const missing = await filterHostImages('h', images, compileFilter({ before: 'nope:1' }));
     expect(missing.images).toEqual([]);
     expect(missing.error?.extensions).toMatchObject({ code: 'REFERENCE_NOT_FOUND', argument: 'filter.before', host: 'h' });
   });

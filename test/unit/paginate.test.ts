@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostImage } from '../../src/docker/normalize.js';
-import { imageOrdering, sortBy } from '../../src/inventory/order.js';
+import { imageOrdering, sortBy, sortByYielding } from '../../src/inventory/order.js';
 import { decodeCursor, encodeCursor, paginate, scopeOf, type Page } from '../../src/inventory/paginate.js';
 
 function image(host: string, n: number, created: number, size: number, tags: string[] = []): HostImage {
@@ -79,5 +79,20 @@ describe('paginate: work done only for what is selected', () => {
     expect((edge as unknown as { encoded?: string }).encoded).toBeUndefined();
     expect(edge.cursor).toBe(encodeCursor(scope, sorted[2]!.key));
     expect((edge as unknown as { encoded?: string }).encoded).toBe(edge.cursor);
+  });
+});
+
+describe('sortByYielding (big lists sorted in steps)', () => {
+  // Sizes below, at and well above one step (4096), with many equal created/size values to exercise ties.
+  it.each([0, 1, 4096, 4097, 20_001])('orders %i images exactly as sortBy does', async (n) => {
+    const items: HostImage[] = Array.from({ length: n }, (_, i) => ({
+      host: ['b', 'a', 'c'][(i * 7) % 3]!,
+      image: { id: `sha256:${((i * 2654435761) % 1_000_003).toString(16).padStart(8, '0')}-${i}`, parentId: null, repoTags: i % 5 ? [`r/${i % 13}:x`] : [], repoDigests: [], created: (i * 31) % 97, size: (i * 17) % 11, sharedSize: null, virtualSize: null, labels: {}, containers: null },
+    }));
+    for (const terms of [undefined, [{ field: 'SIZE', direction: 'DESC' }, { field: 'REFERENCE', direction: 'ASC' }]] as const) {
+      const ordering = imageOrdering(terms);
+      const got = (await sortByYielding(items, ordering)).map((e) => e.item);
+      expect(got).toEqual(sortBy(items, ordering).map((e) => e.item));
+    }
   });
 });
