@@ -60,7 +60,8 @@ export async function expectedSummaries(socket: string, host: string, version: s
   else shared = new Map(((await engineGet<{ Images: RawImage[] | null }>(socket, `/v${version}/system/df`)).Images ?? []).map((i) => [i.Id, i.SharedSize]));
   const containers = atLeast(version, '1.51') ? [] : await engineGet<Array<{ ImageID: string }>>(socket, `/v${version}/containers/json?all=1`);
   return list.map((raw) => {
-    const sharedSize = shared.get(raw.Id) ?? -1;
+    // The list's own value where it has one (Podman sends it on 1.41), else the engine's /system/df, as the gateway does.
+    const sharedSize = typeof raw.SharedSize === 'number' && raw.SharedSize >= 0 ? raw.SharedSize : (shared.get(raw.Id) ?? -1);
     return {
       host: { name: host },
       id: raw.Id,

@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineImages, EVERY_FIELD, expectedSummaries, platformName } from '../helpers/engine-oracle.js';
 import { startVersionedEngine, VERSIONED_ENGINES, type VersionedEngine } from '../helpers/fake-engines/server.js';
 import { fleetEngines } from '../helpers/provided.js';
+import { PODMAN_TIMEOUT_MS, seedPodman, startPodman, type PodmanHost } from '../helpers/podman.js';
 
 interface Member {
   name: string;
@@ -23,13 +24,14 @@ let fakes: VersionedEngine[] = [];
 let fleet: Member[] = [];
 let t: TestApp;
 
-/**
- * Engines started outside this file that join the fleet. Podman's compat API (`podman system service`)
- * is started by test/helpers/podman.ts (branch podman): add it here as
- * `{ name: 'podman', endpoint, socket, expectedApi }` with the version its /version reports.
- */
+let podman: PodmanHost | undefined;
+
+/** Podman's compat API (`podman system service`, Debian's podman 4.3: API 1.41), seeded from a harness engine. */
 async function otherEngines(): Promise<Member[]> {
-  return [];
+  podman = await startPodman('podman');
+  const alpha = fleetEngines()[0]!;
+  await seedPodman(podman, { socket: alpha.socket, refs: ['fleet/base:1', 'fleet/app:1'] });
+  return [{ name: 'podman', endpoint: podman.endpoint, socket: podman.socket, expectedApi: '1.41' }];
 }
 
 const EXPECTED_API: Record<string, string> = { docker25: '1.44', docker28: '1.51', 'docker29-1': '1.52', 'docker29-classic': '1.55', docker29: '1.55' };
@@ -41,7 +43,8 @@ beforeAll(async () => {
     ...fakes.map((f) => ({ name: f.spec.name, endpoint: f.endpoint, socket: f.socket, expectedApi: EXPECTED_API[f.spec.name]! })),
     ...(await otherEngines()),
   ];
-  t = createTestApp(fleet, { maxImages: 500 });
+  // Podman 4.3's /version takes seconds (it asks dpkg for package versions): its longer deadline for all.
+  t = createTestApp(fleet, { maxImages: 500, hostTimeoutMs: PODMAN_TIMEOUT_MS });
   // The first answer of each host teaches its version; this test is about what follows.
   const warm = await t.query(`{ hosts { apiVersion } }`);
   expect(warm.errors).toBeUndefined();
@@ -50,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   t?.close();
   await Promise.all(fakes.map((f) => f.stop()));
+  await podman?.destroy();
 });
 
 const byHostAndId = <T extends { host: { name: string }; id: string }>(list: T[]) =>

@@ -149,7 +149,7 @@ describe('production mode', () => {
     const broken: InventorySource = {
       hostNames: () => ['x'],
       // Not a HostError and not data: the resolver fails with a TypeError nobody planned for.
-      images: () => Promise.resolve({ secret: '/var/run/docker.sock 10.0.0.1' } as never),
+      images: () => Promise.resolve(new Proxy([], { get: () => { throw new TypeError('secret /var/run/docker.sock 10.0.0.1'); } }) as never),
       containers: () => Promise.reject(new Error('nope')),
       version: () => Promise.reject(new Error('nope')),
       sharedSizes: () => Promise.reject(new Error('nope')),

@@ -226,7 +226,7 @@ describe('flags', () => {
     expect(big.errors?.map((e) => e.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
     const bad = runCli(['serve', '--host', `up=${up.endpoint}`, '--max-answer-bytes', '0']);
     expect((await within('exit', bad.exited, 20_000, bad.stderr)).code).toBe(2);
-    expect(bad.stderr()).toContain('maxAnswerBytes');
+    expect(bad.stderr()).toContain('--max-answer-bytes');
   });
 });
 
