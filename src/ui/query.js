@@ -6,7 +6,7 @@ const UNUSED = 200;
 /** Events come in bursts (a tag is several events, a load many): one refresh per burst. */
 export const DEBOUNCE_MS = 300;
 
-export const FLEET_QUERY = `query FleetPage($filter: ImageFilter, $unused: ImageFilter!, $dangling: ImageFilter!) {
+export const FLEET_QUERY = `query FleetPage($filter: ImageFilter, $unused: ImageFilter!, $dangling: ImageFilter!, $outdated: ImageFilter!) {
   hosts {
     name status error { code message } apiVersion engine { version } stream imageCount
     all: stats { totalSize }
@@ -22,6 +22,9 @@ export const FLEET_QUERY = `query FleetPage($filter: ImageFilter, $unused: Image
   dangling: images(filter: $dangling, first: ${UNUSED}, orderBy: [{ field: SIZE, direction: DESC }]) {
     totalCount nodes { id repoTags size host { name } }
   }
+  outdated: images(filter: $outdated, first: ${UNUSED}, orderBy: [{ field: REFERENCE, direction: ASC }]) {
+    totalCount nodes { id host { name } updates { reference status localDigest remoteDigest } }
+  }
 }`;
 
 /**
@@ -33,8 +36,11 @@ export function fleetSubscription(mirror) {
   return `subscription FleetPageEvents { imageEvents { action host { name }${mirror ? ' image { id }' : ''} } }`;
 }
 
-/** The query's variables for the search box's filter (null: everything). */
+/**
+ * The query's variables for the search box's filter (null: everything). `outdated` reads registry update checks,
+ * which the gateway makes only with --check-updates (otherwise every tag is UNKNOWN and the list is empty).
+ */
 export function fleetVariables(filter) {
   const f = filter ?? {};
-  return { filter, unused: { ...f, inUse: false }, dangling: { ...f, dangling: true } };
+  return { filter, unused: { ...f, inUse: false }, dangling: { ...f, dangling: true }, outdated: { ...f, updateStatus: ['OUTDATED'] } };
 }

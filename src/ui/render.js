@@ -65,7 +65,7 @@ function renderHosts(tbody, hosts) {
   );
 }
 
-function renderMatrix(table, note, hosts, groups, drifting) {
+function renderMatrix(table, note, hosts, groups, drifting, outdated) {
   const up = new Set(hosts.filter((h) => h.status === 'UP').map((h) => h.name));
   table.tHead.replaceChildren(
     el('tr', {}, el('th', {}, 'Image'), el('th', {}, 'ID'), el('th', { class: 'num' }, 'Size'), ...hosts.map((h) => el('th', { class: 'host', 'data-host': h.name }, h.name))),
@@ -77,8 +77,8 @@ function renderMatrix(table, note, hosts, groups, drifting) {
       const drift = g.repoTags.some((t) => drifting.has(t));
       return el(
         'tr',
-        { 'data-image-id': g.id, class: drift ? 'drift' : undefined },
-        tagCell(g.repoTags, drifting),
+        { 'data-image-id': g.id, class: [drift ? 'drift' : '', outdated.has(g.id) ? 'outdated' : ''].join(' ').trim() || undefined },
+        outdated.has(g.id) ? withBadge(tagCell(g.repoTags, drifting), outdated.get(g.id)) : tagCell(g.repoTags, drifting),
         el('td', { class: 'id', title: g.id }, shortId(g.id)),
         el('td', { class: 'num' }, humanSize(g.size)),
         ...hosts.map((h) =>
@@ -94,6 +94,45 @@ function renderMatrix(table, note, hosts, groups, drifting) {
     shown === 0
       ? 'No image matches.'
       : `${groups.totalCount} distinct image(s)${shown < groups.totalCount ? `, the first ${shown} by reference shown; search to narrow` : ''}. ● the host holds the image.`;
+}
+
+/** The "outdated" marker of a matrix row: the registry has moved on from one of its tags on some host. */
+function withBadge(td, title) {
+  td.append(el('span', { class: 'badge outdated', title }, 'outdated'));
+  return td;
+}
+
+/** image id → "tag: newer in the registry on host, …", from the outdated list. */
+function outdatedMap(outdated) {
+  const byId = new Map();
+  for (const n of outdated.nodes) {
+    const tags = n.updates.filter((u) => u.status === 'OUTDATED').map((u) => u.reference);
+    byId.set(n.id, `${byId.has(n.id) ? `${byId.get(n.id)}; ` : ''}${tags.join(', ')} newer in the registry (on ${n.host.name})`);
+  }
+  return byId;
+}
+
+function renderOutdated(tbody, note, outdated) {
+  fill(
+    tbody,
+    outdated.nodes.flatMap((n) =>
+      n.updates
+        .filter((u) => u.status === 'OUTDATED')
+        .map((u) =>
+          el(
+            'tr',
+            { 'data-host': n.host.name, 'data-image-id': n.id },
+            el('td', {}, n.host.name),
+            el('td', {}, u.reference),
+            el('td', { class: 'id', title: u.localDigest ?? '' }, u.localDigest ? shortId(u.localDigest.split('@').pop()) : '–'),
+            el('td', { class: 'id', title: u.remoteDigest ?? '' }, u.remoteDigest ? shortId(u.remoteDigest) : '–'),
+          ),
+        ),
+    ),
+  );
+  note.textContent = outdated.totalCount
+    ? `${outdated.totalCount} image summaries with a tag the registry has moved on from${outdated.totalCount > outdated.nodes.length ? `; the first ${outdated.nodes.length} are listed` : ''}.`
+    : 'None known. Registries are asked only when the gateway runs with --check-updates.';
 }
 
 function renderDrift(list, drift) {
@@ -161,10 +200,11 @@ export function render(data) {
   const $ = (id) => document.getElementById(id);
   const drifting = driftMap(data.tagDrift);
   renderHosts($('hosts').tBodies[0], data.hosts);
-  renderMatrix($('matrix'), $('matrix-note'), data.hosts, data.imageGroups, drifting);
+  renderMatrix($('matrix'), $('matrix-note'), data.hosts, data.imageGroups, drifting, outdatedMap(data.outdated));
   renderDrift($('drift'), data.tagDrift);
   renderReclaim($('reclaim').tBodies[0], data.hosts);
   renderUnused($('unused').tBodies[0], $('unused-note'), data.unused, data.dangling);
+  renderOutdated($('outdated').tBodies[0], $('outdated-note'), data.outdated);
 }
 
 /** The answer's errors (a host down, a bad search), each as "CODE: message" text, once each; returns how many. */

@@ -101,3 +101,25 @@ describe('configuration', () => {
     expect(message).not.toContain('hunter2');
   });
 });
+
+it("the fleet page's query lists the outdated images (one registry request), and none without --check-updates", async () => {
+  const page = (await import(new URL('../../src/ui/query.js', import.meta.url).href)) as { FLEET_QUERY: string; fleetVariables(f: unknown): Record<string, unknown> };
+  type Answer = { outdated: { totalCount: number; nodes: Array<{ host: { name: string }; updates: Array<{ reference: string; status: string; remoteDigest: string | null }> }> } };
+  const run = async (app: ReturnType<typeof createApp>) => {
+    const res = await app.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: page.FLEET_QUERY, variables: page.fleetVariables(null) }) });
+    return (await res.json()) as { data: Answer; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  const s = setup();
+  const on = await run(createApp({ source: s.source, config: loadConfig({ hosts: s.source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`), checkUpdates: true, registryAllow: [REG] }, { DOCKER_CONFIG: '/nonexistent' }), updates: s.checker }));
+  expect(new Set(on.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['HOST_UNREACHABLE']));
+  expect(on.data.outdated.totalCount).toBe(2);
+  expect(on.data.outdated.nodes.map((n) => [n.host.name, n.updates.filter((u) => u.status === 'OUTDATED').map((u) => `${u.reference} ${u.remoteDigest}`)])).toEqual([
+    ['b', [`${REG}/app:1 ${D('2')}`]],
+    ['c', [`${REG}/app:1 ${D('2')}`]],
+  ]);
+  expect(s.calls).toEqual([`http://${REG}/v2/app/manifests/1`]);
+  const off = setup();
+  const none = await run(createApp({ source: off.source, config: loadConfig({ hosts: off.source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, {}) }));
+  expect(none.data.outdated.totalCount).toBe(0);
+  expect(off.calls).toEqual([]);
+});
