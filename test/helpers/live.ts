@@ -55,6 +55,62 @@ export interface Subscription<T> {
   close(): void;
 }
 
+type Message<T> = { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+
+/**
+ * The reading side both transports share (SSE here, graphql-ws in ws.ts): messages are pushed as they come,
+ * `end()` when the stream is over; `subscription(close)` gives next/until over them.
+ */
+export function messageQueue<T>(endedMessage: () => string = () => 'subscription ended') {
+  const queue: Array<Message<T>> = [];
+  const waiting: Array<() => void> = [];
+  let ended = false;
+  const wake = () => {
+    for (const w of waiting.splice(0)) w();
+  };
+  const next: Subscription<T>['next'] = async (timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (queue.length === 0) {
+      if (ended) throw new Error(endedMessage());
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no subscription message in time');
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        setTimeout(resolve, left);
+      });
+    }
+    return queue.shift()!;
+  };
+  return {
+    push(m: Message<T>) {
+      queue.push(m);
+      wake();
+    },
+    end() {
+      ended = true;
+      wake();
+    },
+    subscription(close: () => void): Subscription<T> {
+      return {
+        next,
+        async until(done, timeoutMs = 15_000) {
+          const seen: T[] = [];
+          const deadline = Date.now() + timeoutMs;
+          while (!done(seen)) {
+            const m = await next(deadline - Date.now()).catch((err: Error) => {
+              throw new Error(`${err.message}; seen: ${JSON.stringify(seen)}`);
+            });
+            if (m.errors) throw new Error(JSON.stringify(m.errors));
+            if (m.data) seen.push(m.data);
+          }
+          return seen;
+        },
+        close,
+      };
+    },
+  };
+}
+
 /** POST a subscription with Accept: text/event-stream and read its `event: next` messages. */
 export async function subscribe<T>(app: App, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Subscription<T>> {
   const controller = new AbortController();
@@ -66,10 +122,8 @@ export async function subscribe<T>(app: App, query: string, variables: Record<st
   });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
-  const queue: Array<{ data?: T; errors?: never }> = [];
-  const waiting: Array<() => void> = [];
+  const messages = messageQueue<T>(() => `subscription ended (HTTP ${res.status})`);
   let buffer = '';
-  let ended = false;
   void (async () => {
     try {
       for (;;) {
@@ -81,45 +135,13 @@ export async function subscribe<T>(app: App, query: string, variables: Record<st
           const message = buffer.slice(0, sep);
           buffer = buffer.slice(sep + 2);
           const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-          if (data) queue.push(JSON.parse(data) as { data?: T });
+          if (data) messages.push(JSON.parse(data) as Message<T>);
         }
-        for (const w of waiting.splice(0)) w();
       }
     } catch {
       // aborted by close()
     }
-    ended = true;
-    for (const w of waiting.splice(0)) w();
+    messages.end();
   })();
-  const next: Subscription<T>['next'] = async (timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (queue.length === 0) {
-      if (ended) throw new Error(`subscription ended (HTTP ${res.status})`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no subscription message in time');
-      await new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        setTimeout(resolve, left);
-      });
-    }
-    return queue.shift()!;
-  };
-  return {
-    next,
-    async until(done, timeoutMs = 15_000) {
-      const seen: T[] = [];
-      const deadline = Date.now() + timeoutMs;
-      while (!done(seen)) {
-        const m = await next(deadline - Date.now()).catch((err: Error) => {
-          throw new Error(`${err.message}; seen: ${JSON.stringify(seen)}`);
-        });
-        if (m.errors) throw new Error(JSON.stringify(m.errors));
-        if (m.data) seen.push(m.data);
-      }
-      return seen;
-    },
-    close() {
-      controller.abort();
-    },
-  };
+  return messages.subscription(() => controller.abort());
 }

@@ -4,7 +4,7 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Subscription } from './live.js';
+import { messageQueue, type Subscription } from './live.js';
 
 export interface WsConnection {
   client: Client;
@@ -57,57 +57,17 @@ export function connectWs(httpUrl: string, options: { token?: string; origin?: s
 /** One operation over the connection, read like the SSE helper's subscriptions. */
 export function wsSubscribe<T>(conn: WsConnection, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
   type Message = { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
-  const queue: Message[] = [];
-  const waiting: Array<() => void> = [];
-  let ended = false;
-  const wake = () => {
-    for (const w of waiting.splice(0)) w();
-  };
+  const messages = messageQueue<T>();
   const stop = conn.client.subscribe<T>(
     { query, variables },
     {
-      next: (m) => {
-        queue.push(m as Message);
-        wake();
-      },
+      next: (m) => messages.push(m as Message),
       error: (err) => {
-        queue.push({ errors: Array.isArray(err) ? (err as Message['errors']) : [{ message: err instanceof Error ? err.message : `closed ${(err as { code?: number }).code ?? '?'}` }] });
-        ended = true;
-        wake();
+        messages.push({ errors: Array.isArray(err) ? (err as Message['errors']) : [{ message: err instanceof Error ? err.message : `closed ${(err as { code?: number }).code ?? '?'}` }] });
+        messages.end();
       },
-      complete: () => {
-        ended = true;
-        wake();
-      },
+      complete: () => messages.end(),
     },
   );
-  const next: Subscription<T>['next'] = async (timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (queue.length === 0) {
-      if (ended) throw new Error('subscription ended');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no subscription message in time');
-      await new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        setTimeout(resolve, left);
-      });
-    }
-    return queue.shift()!;
-  };
-  return {
-    next,
-    async until(done, timeoutMs = 15_000) {
-      const seen: T[] = [];
-      const deadline = Date.now() + timeoutMs;
-      while (!done(seen)) {
-        const m = await next(deadline - Date.now()).catch((err: Error) => {
-          throw new Error(`${err.message}; seen: ${JSON.stringify(seen)}`);
-        });
-        if (m.errors) throw new Error(JSON.stringify(m.errors));
-        if (m.data) seen.push(m.data);
-      }
-      return seen;
-    },
-    close: stop,
-  };
+  return messages.subscription(stop);
 }
