@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
 import { fakeList, rawGet as rawGetVia, time } from './engine-calls.js';
+import { seed } from './seed.js';
 import { startEngines, type Engine } from '../test/helpers/engine.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
-import { buildImageTar, loadImages, type ImageSpec } from '../test/helpers/images.js';
 import { freePort } from '../test/helpers/process.js';
 
 const run = promisify(execFile);
@@ -108,22 +108,6 @@ interface GatewayReport {
   cpuMs: number;
   peakRssBytes: number;
 }
-
-// ---- engines --------------------------------------------------------------------------------------
-async function seed(engines: Engine[], perHost: number): Promise<void> {
-  await Promise.all(
-    engines.map(async (engine, h) => {
-      const specs: ImageSpec[] = Array.from({ length: perHost }, (_, i) => ({
-        layers: [{ files: { [`bench/${engine.name}/${i}.txt`]: `image ${i} on ${engine.name}\n`.repeat(1 + (i % 13)) } }],
-        created: new Date(Date.UTC(2023, 0, 1) + (h * 100_000 + i) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        labels: { bench: 'true', index: String(i), team: ['red', 'blue', 'green'][i % 3]! },
-        tags: [`bench/${engine.name}-${i % 40}:${Math.floor(i / 40)}`],
-      }));
-      for (let i = 0; i < specs.length; i += 100) await loadImages(engine.socket, (await buildImageTar(specs.slice(i, i + 100))).tar);
-    }),
-  );
-}
-
 
 /** Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost. */
 async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
