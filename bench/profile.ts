@@ -40,12 +40,20 @@ const child = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSO
 const { url } = await new Promise<{ url: string }>((r) => child.once('message', (m) => r(m as { url: string })));
 const post = async () => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  await res.text();
+  const text = await res.text();
+  if (res.status !== 200 || text.includes('"errors"')) throw new Error(`profile: ${res.status} ${text.slice(0, 300)}`);
+};
+const ask = <T>(msg: string) => {
+  const answer = new Promise<T>((r) => child.once('message', (m) => r(m as T)));
+  child.send(msg);
+  return answer;
 };
 await post();
+await ask('reset');
 const t0 = performance.now();
 for (let i = 0; i < RUNS; i++) await post();
-console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each`);
+const { cpuMs } = await ask<{ cpuMs: number }>('report');
+console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each`);
 child.send('stop');
 await new Promise((r) => child.once('exit', r));
 await Promise.all(fakes.map((f) => f.stop()));
