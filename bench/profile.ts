@@ -48,15 +48,19 @@ const ask = <T>(msg: string) => {
   child.send(msg);
   return answer;
 };
-await post();
-await ask('reset');
-const t0 = performance.now();
-for (let i = 0; i < RUNS; i++) await post();
-const { cpuMs, delayMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number }>('report');
-console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms`);
-child.send('stop');
-await new Promise((r) => child.once('exit', r));
-await Promise.all(fakes.map((f) => f.stop()));
+try {
+  await post();
+  await ask('reset');
+  const t0 = performance.now();
+  for (let i = 0; i < RUNS; i++) await post();
+  const { cpuMs, delayMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number }>('report');
+  console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms`);
+} finally {
+  // Stopped also when a request failed, so no gateway is left behind.
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  await Promise.all(fakes.map((f) => f.stop()));
+}
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;
