@@ -53,8 +53,8 @@ try {
   await ask('reset');
   const t0 = performance.now();
   for (let i = 0; i < RUNS; i++) await post();
-  const { cpuMs, delayMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number }>('report');
-  console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms`);
+  const { cpuMs, delayMaxMs, blockCpuMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number; blockCpuMaxMs: number }>('report');
+  console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms, longest CPU block ${blockCpuMaxMs.toFixed(1)} ms`);
 } finally {
   // Stopped also when a request failed, so no gateway is left behind.
   child.send('stop');
