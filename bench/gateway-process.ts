@@ -63,5 +63,7 @@ export interface GatewayReport {
   delayMaxMs: number;
   delayP99Ms: number;
   cpuMs: number;
+  /** The gateway's longest CPU stretch between two ticks of a 1 ms timer (bench/gateway.ts). */
+  blockCpuMaxMs: number;
   peakRssBytes: number;
 }

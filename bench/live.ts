@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const gateways: Gateway[] = [];
   const sockets: WsConnection[] = [];
   try {
-    await seed(engines, M, 25);
+    await seed(engines, M);
     const bases = await Promise.all(engines.map((e) => importImage(e.socket, { tag: `bench/live:base`, label: { bench: 'live' } })));
     const perHost = await Promise.all(engines.map(async (e) => ((await rawGetVia(e.socket, '/images/json', agent)) as unknown[]).length));
     const total = perHost.reduce((a, b) => a + b, 0);

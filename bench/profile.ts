@@ -1,6 +1,6 @@
 /**
  * Module: a CPU profile of the gateway answering a query over fake engines (no dockerd needed):
- * `node dist/bench/profile.js [--hosts 4] [--images 1000] [--runs 30] [--query wire|every|count|page]`
+ * `node dist/bench/profile.js [--hosts 4] [--images 1000] [--runs 30] [--warm 1] [--query wire|every|count|page]`
  * writes a .cpuprofile under bench/results/profile/ (open it in Chrome DevTools) and prints the top
  * self-time functions. Profile first, then change what the profile shows.
  */
@@ -18,6 +18,8 @@ const flag = (name: string, fallback: string) => {
 const K = Number(flag('hosts', '4'));
 const M = Number(flag('images', '1000'));
 const RUNS = Number(flag('runs', '30'));
+/** Requests before the measured ones: V8 optimises a new operation's code paths during its first tens of requests. */
+const WARM = Number(flag('warm', '1'));
 const QUERIES: Record<string, string> = {
   wire: `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`,
   every: `{ images { totalCount nodes { id parentId repoTags repoDigests created createdAt size sharedSize virtualSize containers inUse usedBy { id } labels { key value } host { name } } } }`,
@@ -40,15 +42,27 @@ const child = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSO
 const { url } = await new Promise<{ url: string }>((r) => child.once('message', (m) => r(m as { url: string })));
 const post = async () => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  await res.text();
+  const text = await res.text();
+  if (res.status !== 200 || text.includes('"errors"')) throw new Error(`profile: ${res.status} ${text.slice(0, 300)}`);
 };
-await post();
-const t0 = performance.now();
-for (let i = 0; i < RUNS; i++) await post();
-console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each`);
-child.send('stop');
-await new Promise((r) => child.once('exit', r));
-await Promise.all(fakes.map((f) => f.stop()));
+const ask = <T>(msg: string) => {
+  const answer = new Promise<T>((r) => child.once('message', (m) => r(m as T)));
+  child.send(msg);
+  return answer;
+};
+try {
+  for (let i = 0; i < WARM; i++) await post();
+  await ask('reset');
+  const t0 = performance.now();
+  for (let i = 0; i < RUNS; i++) await post();
+  const { cpuMs, delayMaxMs, blockCpuMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number; blockCpuMaxMs: number }>('report');
+  console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms, longest CPU block ${blockCpuMaxMs.toFixed(1)} ms`);
+} finally {
+  // Stopped also when a request failed, so no gateway is left behind.
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  await Promise.all(fakes.map((f) => f.stop()));
+}
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;

@@ -66,18 +66,38 @@ export function jsonBytesUpTo(value: unknown, max: number, signal?: AbortSignal)
   return bytes;
 }
 
+/** The compiled operation's serialiser that graphql-jit puts on its results (yoga uses it to write the answer). */
+type Stringified = { stringify?: (r: unknown) => string; errors?: unknown; extensions?: unknown };
+
 /**
  * Caps the answer's size: an execution result whose JSON would pass `maxBytes` is replaced by a single
- * RESPONSE_TOO_LARGE error before any text is built, so yoga never serialises more than the cap. The
- * result tree itself is bounded beforehand by the cost limit. A client that has gone away gets no
- * serialisation at all.
+ * RESPONSE_TOO_LARGE error. A result without errors or extensions (what yoga would write as it is) is
+ * serialised here, once, and measured; yoga then writes that same text (the result's `stringify`, which
+ * yoga calls, returns it) instead of walking the tree a second time (~10% of the gateway's CPU on 10000
+ * images). Other results are measured by jsonBytesUpTo before any text is built. The result tree itself
+ * is bounded beforehand by the cost limit. A client that has gone away gets no serialisation at all.
  */
 export function useAnswerLimit(maxBytes: number): Plugin {
+  const tooLarge = () => ({
+    errors: [
+      new GraphQLError(`the answer is over ${maxBytes} bytes; ask for fewer fields, or pages (first/after)`, {
+        extensions: { code: 'RESPONSE_TOO_LARGE', max: maxBytes },
+      }),
+    ],
+  });
   return {
     onResultProcess({ request, result, setResult }) {
       if (Symbol.asyncIterator in (result as object)) return;
       if (request.signal.aborted) {
         setResult({ errors: [new GraphQLError('request aborted', { extensions: { code: 'REQUEST_ABORTED' } })] });
+        return;
+      }
+      const plain = result as Stringified;
+      if (!Array.isArray(result) && plain.errors === undefined && plain.extensions === undefined) {
+        const text = (plain.stringify ?? JSON.stringify)(result);
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers need no byte count at all.
+        if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) setResult(tooLarge());
+        else plain.stringify = () => text;
         return;
       }
       let bytes: number;
@@ -87,15 +107,7 @@ export function useAnswerLimit(maxBytes: number): Plugin {
         setResult({ errors: [new GraphQLError('request aborted', { extensions: { code: 'REQUEST_ABORTED' } })] });
         return;
       }
-      if (bytes > maxBytes) {
-        setResult({
-          errors: [
-            new GraphQLError(`the answer is over ${maxBytes} bytes; ask for fewer fields, or pages (first/after)`, {
-              extensions: { code: 'RESPONSE_TOO_LARGE', max: maxBytes },
-            }),
-          ],
-        });
-      }
+      if (bytes > maxBytes) setResult(tooLarge());
     },
   };
 }

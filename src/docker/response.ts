@@ -32,7 +32,8 @@ function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: 
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
-      if (!err) return resolve(Buffer.concat(chunks));
+      // One chunk (most small bodies) is the body itself: Buffer.concat would copy it.
+      if (!err) return resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       reject(err);
       res.destroy();
     };
