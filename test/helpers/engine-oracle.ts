@@ -7,7 +7,7 @@
  *  - containers from the list (1.51+), else counted from the engine's container list by image ID.
  * The only mapping is the Engine API's documented one: sentinels (`<none>:<none>`, -1) to empty/null.
  */
-import { engineGet } from '../../src/dev/engine-api.js';
+import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
 
 interface RawManifest {
   ID: string;
@@ -19,17 +19,8 @@ interface RawManifest {
   AttestationData?: { For: string } | null;
 }
 
-export interface RawImage {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize?: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
+/** An item of the engine's own /images/json at any version: 1.41's fields, plus 1.47+'s manifests and 1.48+'s descriptor. */
+export interface RawImage extends EngineImageSummary {
   Manifests?: RawManifest[];
   Descriptor?: { mediaType: string; digest: string; size: number } | null;
 }
@@ -99,3 +90,19 @@ export async function expectedSummaries(socket: string, host: string, version: s
 export const EVERY_FIELD = `host { name } id parentId repoTags repoDigests created size sharedSize virtualSize labels { key value } containers
   descriptor { mediaType digest size } platforms
   manifests { id kind descriptor { mediaType digest size } available size { total content } platform { os architecture variant } containers unpackedSize attestationFor }`;
+
+/** An ImageSummary as the tests select it (every 1.41 field, with its host). */
+export interface Summary {
+  id: string;
+  parentId: string | null;
+  repoTags: string[];
+  repoDigests: string[];
+  created: number;
+  createdAt: string;
+  size: number;
+  sharedSize: number | null;
+  virtualSize: number | null;
+  labels: Array<{ key: string; value: string }>;
+  containers: number | null;
+  host: { name: string };
+}

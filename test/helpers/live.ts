@@ -7,6 +7,7 @@ import { loadConfig, type ConfigInput } from '../../src/config.js';
 import { HostRegistry } from '../../src/docker/hosts.js';
 import { EngineSource } from '../../src/docker/source.js';
 import { LiveHub } from '../../src/live/hub.js';
+import type { EngineEvent, StreamListener, StreamState } from '../../src/live/events.js';
 import { MirrorSource } from '../../src/live/mirror.js';
 import { queryApp, type TestQuery } from './app.js';
 
@@ -144,4 +145,22 @@ export async function subscribe<T>(app: App, query: string, variables: Record<st
     messages.end();
   })();
   return messages.subscription(() => controller.abort());
+}
+
+/** A host's event stream that a unit test drives: its state, and image events pushed to its listeners. */
+export class StubStream {
+  state: StreamState = 'CONNECTED';
+  listeners = new Set<StreamListener>();
+  subscribe(l: StreamListener) {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  emit(action: string, id: string) {
+    const e: EngineEvent = { host: 'h', type: 'image', action, id, name: undefined, timeNano: BigInt(Date.now()) * 1_000_000n };
+    for (const l of this.listeners) l.event?.(e);
+  }
+  setState(s: StreamState) {
+    this.state = s;
+    for (const l of this.listeners) l.state?.(s);
+  }
 }

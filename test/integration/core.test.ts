@@ -6,6 +6,7 @@ import { apiAtLeast } from '../../src/docker/normalize.js';
 import { schema } from '../../src/schema/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
+import type { Summary } from '../helpers/engine-oracle.js';
 import { startFakeEngine } from '../helpers/fake-engine.js';
 import { fleetEngines, fleetSeed } from '../helpers/provided.js';
 import { proxiedFleet } from '../helpers/proxied-fleet.js';
@@ -16,21 +17,6 @@ interface DfImage {
   Id: string;
   SharedSize: number;
   Containers: number;
-}
-
-interface Summary {
-  id: string;
-  parentId: string | null;
-  repoTags: string[];
-  repoDigests: string[];
-  created: number;
-  createdAt: string;
-  size: number;
-  sharedSize: number | null;
-  virtualSize: number | null;
-  labels: Array<{ key: string; value: string }>;
-  containers: number | null;
-  host: { name: string };
 }
 
 const FULL = `{

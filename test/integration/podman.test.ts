@@ -4,26 +4,12 @@
  * each engine's own /images/json (and, for what an engine does not calculate there, its /system/df); filters
  * checked against each engine's own filters= answer where the two engines mean the same thing.
  */
+import type { Summary } from '../helpers/engine-oracle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { engineGet, type EngineImageSummary } from '../../src/dev/engine-api.js';
 import { PODMAN_TIMEOUT_MS, startPodman, seedPodman, type PodmanHost, type PodmanSeed } from '../helpers/podman.js';
 import { fleetEngine } from '../helpers/provided.js';
-
-interface Summary {
-  id: string;
-  parentId: string | null;
-  repoTags: string[];
-  repoDigests: string[];
-  created: number;
-  createdAt: string;
-  size: number;
-  sharedSize: number | null;
-  virtualSize: number | null;
-  labels: Array<{ key: string; value: string }>;
-  containers: number | null;
-  host: { name: string };
-}
 
 const FULL = `{
   images {

@@ -5,29 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { EngineEvent, StreamListener, StreamState } from '../../src/live/events.js';
 import type { LiveHub } from '../../src/live/hub.js';
 import { MirrorSource } from '../../src/live/mirror.js';
 import { queryApp } from '../helpers/app.js';
+import { StubStream } from '../helpers/live.js';
 import { fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
-
-/** A stream the test drives: its state, and events pushed to its listeners. */
-class StubStream {
-  state: StreamState = 'CONNECTED';
-  listeners = new Set<StreamListener>();
-  subscribe(l: StreamListener) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  emit(action: string, id: string) {
-    const e: EngineEvent = { host: 'h', type: 'image', action, id, name: undefined, timeNano: BigInt(Date.now()) * 1_000_000n };
-    for (const l of this.listeners) l.event?.(e);
-  }
-  setState(s: StreamState) {
-    this.state = s;
-    for (const l of this.listeners) l.state?.(s);
-  }
-}
 
 function setup(spec: FakeSourceSpec) {
   const source = fakeSource(spec);

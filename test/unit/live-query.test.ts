@@ -5,24 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { EngineEvent, StreamListener, StreamState } from '../../src/live/events.js';
 import type { LiveHub } from '../../src/live/hub.js';
 import { MirrorSource } from '../../src/live/mirror.js';
 import { fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
-import { subscribe } from '../helpers/live.js';
-
-class StubStream {
-  state: StreamState = 'CONNECTED';
-  listeners = new Set<StreamListener>();
-  subscribe(l: StreamListener) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  emit(id: string) {
-    const e: EngineEvent = { host: 'x', type: 'image', action: 'tag', id, name: undefined, timeNano: 1n };
-    for (const l of this.listeners) l.event?.(e);
-  }
-}
+import { StubStream, subscribe } from '../helpers/live.js';
 
 function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}) {
   const source = fakeSource(spec);
@@ -49,7 +35,7 @@ describe('live queries (mirror mode)', () => {
       const first = await s.next();
       expect(first.data!.images.nodes.map((n) => n.id)).toEqual([fakeId(1)]);
       spec.images!.h = [fakeImage({ id: fakeId(1) }), fakeImage({ id: fakeId(2) })];
-      streams.get('h')!.emit(fakeId(2));
+      streams.get('h')!.emit('tag', fakeId(2));
       const second = await s.next(3000);
       expect(second.data!.images.totalCount).toBe(2);
       expect(second.data!.images.nodes.map((n) => n.id).sort()).toEqual([fakeId(1), fakeId(2)]);
@@ -69,7 +55,7 @@ describe('live queries (mirror mode)', () => {
       const t0 = Date.now();
       for (let i = 1; i <= 20; i++) {
         spec.images!.h = Array.from({ length: i }, (_, j) => fakeImage({ id: fakeId(j + 1) }));
-        streams.get('h')!.emit(fakeId(i));
+        streams.get('h')!.emit('tag', fakeId(i));
         await sleep(25);
       }
       const results = await s.until((seen) => seen.at(-1)?.images.totalCount === 20, 5000);
@@ -91,10 +77,10 @@ describe('live queries (mirror mode)', () => {
     try {
       expect((await s.next()).data!.images.totalCount).toBe(0);
       spec.images!.h = [fakeImage({ id: fakeId(9) })];
-      streams.get('h')!.emit(fakeId(9));
+      streams.get('h')!.emit('tag', fakeId(9));
       await expect(s.next(600)).rejects.toThrow(/no subscription message/);
       spec.images!.k = [fakeImage({ id: fakeId(8) })];
-      streams.get('k')!.emit(fakeId(8));
+      streams.get('k')!.emit('tag', fakeId(8));
       expect((await s.next(3000)).data!.images.totalCount).toBe(1);
     } finally {
       s.close();
