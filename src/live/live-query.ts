@@ -6,6 +6,7 @@ import type { Plugin } from 'graphql-yoga';
 import { PartialErrors, type AppDeps, type Context } from '../context.js';
 import { createLoaders } from '../docker/loaders.js';
 import { RequestFilters } from '../inventory/filter-cache.js';
+import { RequestUpdates } from '../registry/updates.js';
 import { isLive } from './hub.js';
 import { staleErrors } from './stale.js';
 
@@ -71,7 +72,16 @@ class LiveRuns {
 
   /** `host` changed: every live query that may see it runs again, at once or when its throttle allows. */
   changed(host: string): void {
-    for (const run of this.byHost.get(host) ?? []) {
+    this.due(this.byHost.get(host) ?? []);
+  }
+
+  /** Something every host's answers may show changed (a registry update check): every live query runs again. */
+  changedEverywhere(): void {
+    this.due(new Set([...this.byHost.values()].flatMap((set) => [...set])));
+  }
+
+  private due(runs: Iterable<LiveRun>): void {
+    for (const run of runs) {
       if (run.timer) continue;
       const wait = run.lastRun + run.throttleMs - performance.now();
       if (wait <= 0) this.invalidate(run.id);
@@ -93,8 +103,8 @@ function throttleOf(args: ExecutionArgs): number {
 }
 
 /**
- * Each run of a live query gets a fresh per-request state (loaders cache for one execution, and partial
- * errors are of that result), is registered with LiveRuns under its own identifier, and carries its own
+ * Each run of a live query gets a fresh per-request state (loaders, filters and update answers are cached
+ * for one execution, and partial errors are of that result), is registered with LiveRuns under its own identifier, and carries its own
  * partial and HOST_STALE errors (the result-level plugins see only the stream, not each result). The
  * store hands the run a wrapper context: {[its symbol]: our Context, addResourceIdentifier, …}.
  */
@@ -108,7 +118,13 @@ function useFreshLiveRuns(runs: LiveRuns): Plugin<Context> {
         const key = Object.getOwnPropertySymbols(wrapper).find((s) => isContext(wrapper[s]));
         if (!key) return execute(args);
         const base = wrapper[key] as Context;
-        const ctx: Context = { ...base, loaders: createLoaders(base.deps.source, base.imageDetail), partialErrors: new PartialErrors(), filters: new RequestFilters() };
+        const ctx: Context = {
+          ...base,
+          loaders: createLoaders(base.deps.source, base.imageDetail),
+          partialErrors: new PartialErrors(),
+          filters: new RequestFilters(),
+          updates: new RequestUpdates(base.deps.updates),
+        };
         (wrapper.addResourceIdentifier as (ids: string[]) => void)([runs.started(base, args)]);
         const withErrors = (result: ExecutionResult): ExecutionResult => {
           const extra = [...ctx.partialErrors.list(), ...staleErrors(ctx)];
@@ -128,7 +144,7 @@ function useFreshLiveRuns(runs: LiveRuns): Plugin<Context> {
 /**
  * Live queries (`query @live { … }`, answered over SSE and graphql-ws) in mirror mode: an in-memory
  * invalidation store (@n1ru4l/in-memory-live-query-store) re-runs a live query when the mirror changes a
- * host it may see, at most once per its throttle (LiveRuns). In direct mode nothing tells fleetgraph
+ * host it may see, or a registry update check brings a new answer, at most once per its throttle (LiveRuns). In direct mode nothing tells fleetgraph
  * that a host changed, so no plugin is added and `@live` answers once. The store's per-`id` resource
  * tracking is off (no field is named as its id field): 4000 image ids per run bought nothing here.
  */
@@ -138,5 +154,7 @@ export function liveQueryPlugins(deps: AppDeps): Plugin[] {
   const store = new InMemoryLiveQueryStore({ validateThrottleValue: () => undefined, includeIdentifierExtension: false, idFieldName: '__fleetgraph_untracked' });
   const runs = new LiveRuns((id) => void store.invalidate(id));
   source.onChange((host) => runs.changed(host));
+  // ImageSummary.updates and the updateStatus filter read the checker's answers: a new one is a change too.
+  deps.updates?.onChange(() => runs.changedEverywhere());
   return [useFreshLiveRuns(runs) as Plugin, useLiveQuery({ liveQueryStore: store }) as Plugin];
 }

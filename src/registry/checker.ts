@@ -33,7 +33,11 @@ interface Entry {
   promise: Promise<CheckResult>;
   /** When the result may be asked again; Infinity while in flight. */
   expires: number;
+  /** What the answer said (kind, digest, reason), once there is one: a new answer that says the same changes nothing. */
+  outcome?: string;
 }
+
+const outcomeOf = (r: CheckResult) => JSON.stringify([r.kind, 'digest' in r ? r.digest : null, 'reason' in r ? r.reason : null]);
 
 /** A counting semaphore: at most `limit` tasks run; the rest wait in order. */
 class Semaphore {
@@ -59,6 +63,8 @@ export class UpdateChecker {
   private readonly client: RegistryClient;
   private readonly allow: ReadonlySet<string>;
   private readonly now: () => number;
+  private readonly listeners = new Set<() => void>();
+  private notifying = false;
   /** Requests sent to registries (for tests and metrics). */
   requests = 0;
 
@@ -84,15 +90,37 @@ export class UpdateChecker {
     const key = targetKey(t);
     const hit = this.peek(t);
     if (hit) return hit;
+    const before = this.cache.get(key)?.outcome;
     this.cache.delete(key);
     const entry: Entry = { promise: Promise.resolve() as unknown as Promise<CheckResult>, expires: Infinity };
     entry.promise = this.ask(t).then((r) => {
       entry.expires = this.now() + this.ttl(r);
+      entry.outcome = outcomeOf(r);
+      if (entry.outcome !== before) this.changed();
       return r;
     });
     this.cache.set(key, entry);
     while (this.cache.size > (this.options.maxEntries ?? DEFAULT_MAX_ENTRIES)) this.cache.delete(this.cache.keys().next().value!);
     return entry.promise;
+  }
+
+  /**
+   * Called when an answer says something new (a first answer, or a digest or status that changed), at
+   * most once per tick however many answers came in it (a background round may bring thousands); live
+   * queries run again then. Returns an unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    if (this.notifying) return;
+    this.notifying = true;
+    setImmediate(() => {
+      this.notifying = false;
+      for (const l of [...this.listeners]) l();
+    });
   }
 
   private ttl(r: CheckResult): number {

@@ -7,16 +7,18 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { LiveHub } from '../../src/live/hub.js';
 import { MirrorSource } from '../../src/live/mirror.js';
+import { BackgroundUpdates } from '../../src/registry/background.js';
+import { UpdateChecker } from '../../src/registry/checker.js';
 import { fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
 import { StubStream, subscribe } from '../helpers/live.js';
 
-function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}) {
+function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}, updates?: UpdateChecker) {
   const source = fakeSource(spec);
   const streams = new Map(source.hostNames().map((h) => [h, new StubStream()]));
   const hub = { stream: (h: string) => streams.get(h)!, close: () => undefined } as unknown as LiveHub;
   const mirror = new MirrorSource(source, hub, { resyncMs: 600_000, debounceMs: 5 }).start();
   const config = loadConfig({ hosts: source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, env);
-  return { app: createApp({ source: mirror, config, live: hub }), streams, mirror };
+  return { app: createApp({ source: mirror, config, live: hub, ...(updates ? { updates } : {}) }), streams, mirror };
 }
 
 interface A {
@@ -117,6 +119,32 @@ describe('live queries (mirror mode)', () => {
       }
     } finally {
       clock.mockRestore();
+      s.close();
+      mirror.close();
+    }
+  });
+
+  it('answers again when a background update check brings a new registry digest', async () => {
+    const REG = '127.0.0.1:5000';
+    const D = (c: string) => `sha256:${c.repeat(64)}`;
+    let remote = D('1');
+    let now = 1_000_000;
+    const fetchFn = (async () => new Response(null, { status: 200, headers: { 'docker-content-digest': remote } })) as typeof fetch;
+    const checker = new UpdateChecker({ intervalMs: 60_000, timeoutMs: 1000, allow: [REG], credentials: new Map(), fetch: fetchFn, now: () => now });
+    const spec: FakeSourceSpec = { images: { h: [fakeImage({ id: fakeId(1), repoTags: [`${REG}/app:1`], repoDigests: [`${REG}/app@${D('1')}`] })] } };
+    const { app, mirror } = setup(spec, {}, checker);
+    await mirror.images('h');
+    type U = { images: { nodes: Array<{ updates: Array<{ status: string; remoteDigest: string | null }> }> } };
+    const s = await subscribe<U>(app, `query @live { images { nodes { updates { status remoteDigest } } } }`);
+    try {
+      expect((await s.next()).data!.images.nodes[0]!.updates).toEqual([{ status: 'CURRENT', remoteDigest: D('1') }]);
+      // The tag moves at the registry; the next background round (after the interval) sees it.
+      remote = D('2');
+      now += 61_000;
+      await new BackgroundUpdates(mirror, checker, 60_000).refresh();
+      const seen = await s.until((r) => r.at(-1)?.images.nodes[0]!.updates[0]!.status === 'OUTDATED', 3000);
+      expect(seen.at(-1)!.images.nodes[0]!.updates).toEqual([{ status: 'OUTDATED', remoteDigest: D('2') }]);
+    } finally {
       s.close();
       mirror.close();
     }
