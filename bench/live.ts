@@ -9,7 +9,7 @@
  *  - the mirror's heap per 1000 images (mirror gateway minus direct-mode gateway, after a full GC);
  *  - heap growth over a soak of events (--seconds, default 60; --minutes 10 for the full run) with the
  *    subscriber and the live query attached.
- * Writes bench/results/live.md and live.json; every printed target is a check.
+ * Writes bench/results/live.md and live.json (or `--name N`: N.md, N.json); every printed target is a check.
  */
 import http from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -36,6 +36,8 @@ const RUNS = flag('runs', 25);
 const LOAD_SECONDS = flag('load-seconds', 10);
 const CHANGES = flag('changes', 100);
 const SOAK_SECONDS = process.argv.includes('--minutes') ? flag('minutes', 10) * 60 : flag('seconds', 60);
+/** Report name under bench/results/ (`--name live-soak` keeps a long soak's report beside the default one). */
+const NAME = process.argv.includes('--name') ? process.argv[process.argv.indexOf('--name') + 1]!.replace(/[^a-z0-9-]/gi, '') : 'live';
 
 const WIRE = `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`;
 const DASHBOARD = `{ images(first: 50, orderBy: [{ field: CREATED, direction: DESC }]) { totalCount nodes { id repoTags size created host { name } } } }`;
@@ -248,8 +250,8 @@ ${checksTable(checks)}
 
 Verdict: ${verdict(checks)}
 `;
-    writeFileSync(fileURLToPath(new URL('../../bench/results/live.json', import.meta.url)), JSON.stringify({ at: new Date().toISOString(), machineLoad: { start: load0, end: load1 }, K, M, perHost, runs: RUNS, rawMs, mirrorMs, load, latency: lat, memory: { direct: directMem, mirror: mirrorMem, perThousand }, soak: soaked, checks }, null, 2) + '\n');
-    writeReport('live.md', report, checks);
+    writeFileSync(fileURLToPath(new URL(`../../bench/results/${NAME}.json`, import.meta.url)), JSON.stringify({ at: new Date().toISOString(), machineLoad: { start: load0, end: load1 }, K, M, perHost, runs: RUNS, rawMs, mirrorMs, load, latency: lat, memory: { direct: directMem, mirror: mirrorMem, perThousand }, soak: soaked, checks }, null, 2) + '\n');
+    writeReport(`${NAME}.md`, report, checks);
   } finally {
     for (const s of sockets) await s.dispose();
     for (const g of gateways) await g.stop();
