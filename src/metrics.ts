@@ -3,7 +3,7 @@
  * per Metrics object, never prom-client's global one, so several gateways in one process (tests) do not
  * share series. What is measured, and where it comes from:
  *  - HTTP requests and their durations, by route, method and status: server.ts, where every request arrives;
- *  - GraphQL errors by `extensions.code`: the final result of each request (useErrorMetrics);
+ *  - GraphQL errors by `extensions.code`: the final result of each request, and each result of a stream (useErrorMetrics);
  *  - per host: engine calls by kind and their latency, and failures by code, reported by the host's
  *    EngineClient (HostObserver); breaker state, last success and calls in flight, read from that
  *    same per-host object when scraped.
@@ -154,12 +154,22 @@ export class Metrics implements HostObserver {
   }
 }
 
-/** Counts the errors of each GraphQL answer by code (streamed answers — subscriptions, live queries — are not counted). */
+/**
+ * Counts the errors of each GraphQL answer by code: a single answer as sent over HTTP (after the
+ * answer-size cap may have replaced it), and each result of a streamed one (subscriptions and live
+ * queries, over SSE and graphql-ws) as it is produced.
+ */
 export function useErrorMetrics(metrics: Metrics): Plugin {
+  const count = (r: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => {
+    for (const e of r.errors ?? []) metrics.countError(e.extensions?.code);
+  };
+  const streamed = { onNext: ({ result }: { result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> } }) => count(result) };
   return {
     onResultProcess({ result }) {
       if (Symbol.asyncIterator in result) return;
-      for (const r of Array.isArray(result) ? result : [result]) for (const e of r.errors ?? []) metrics.countError(e.extensions?.code);
+      for (const r of Array.isArray(result) ? result : [result]) count(r);
     },
+    onExecute: () => ({ onExecuteDone: ({ result }) => (Symbol.asyncIterator in result ? streamed : undefined) }),
+    onSubscribe: () => ({ onSubscribeResult: ({ result }) => (Symbol.asyncIterator in result ? streamed : undefined) }),
   };
 }

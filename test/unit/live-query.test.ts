@@ -7,18 +7,20 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { LiveHub } from '../../src/live/hub.js';
 import { MirrorSource } from '../../src/live/mirror.js';
+import { Metrics } from '../../src/metrics.js';
+import { parseExposition, total } from '../helpers/prometheus.js';
 import { BackgroundUpdates } from '../../src/registry/background.js';
 import { UpdateChecker } from '../../src/registry/checker.js';
 import { fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
 import { StubStream, subscribe } from '../helpers/live.js';
 
-function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}, updates?: UpdateChecker) {
+function setup(spec: FakeSourceSpec, env: NodeJS.ProcessEnv = {}, updates?: UpdateChecker, metrics?: Metrics) {
   const source = fakeSource(spec);
   const streams = new Map(source.hostNames().map((h) => [h, new StubStream()]));
   const hub = { stream: (h: string) => streams.get(h)!, close: () => undefined } as unknown as LiveHub;
   const mirror = new MirrorSource(source, hub, { resyncMs: 600_000, debounceMs: 5 }).start();
   const config = loadConfig({ hosts: source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, env);
-  return { app: createApp({ source: mirror, config, live: hub, ...(updates ? { updates } : {}) }), streams, mirror };
+  return { app: createApp({ source: mirror, config, live: hub, ...(updates ? { updates } : {}), ...(metrics ? { metrics } : {}) }), streams, mirror };
 }
 
 interface A {
@@ -144,6 +146,26 @@ describe('live queries (mirror mode)', () => {
       await new BackgroundUpdates(mirror, checker, 60_000).refresh();
       const seen = await s.until((r) => r.at(-1)?.images.nodes[0]!.updates[0]!.status === 'OUTDATED', 3000);
       expect(seen.at(-1)!.images.nodes[0]!.updates).toEqual([{ status: 'OUTDATED', remoteDigest: D('2') }]);
+    } finally {
+      s.close();
+      mirror.close();
+    }
+  });
+
+  it("counts each streamed result's errors in /metrics (HOST_STALE of a live query)", async () => {
+    const metrics = new Metrics();
+    const spec: FakeSourceSpec = { images: { h: [fakeImage({ id: fakeId(1) })] } };
+    const { app, streams, mirror } = setup(spec, {}, undefined, metrics);
+    await mirror.images('h');
+    streams.get('h')!.setState('DOWN');
+    const stale = async () => total(parseExposition(await metrics.scrape(['h'])), 'fleetgraph_graphql_errors_total', { code: 'HOST_STALE' });
+    const s = await subscribe<A>(app, LIVE);
+    try {
+      expect((await s.next()).errors?.map((e) => e.extensions?.code)).toEqual(['HOST_STALE']);
+      expect(await stale()).toBe(1);
+      streams.get('h')!.setState('CONNECTING');
+      expect((await s.next(3000)).errors?.map((e) => e.extensions?.code)).toEqual(['HOST_STALE']);
+      expect(await stale()).toBe(2);
     } finally {
       s.close();
       mirror.close();
