@@ -184,10 +184,12 @@ async function main(): Promise<void> {
     const hosts = engines.map((e) => `${e.name}=${e.endpoint}`);
 
     // maxImages 20 000: room for 4 × 1000 and more, and the unpaginated wire query stays under the default maxCost
-    // (a list without first counts as maxImages items). Memory: the same fleet in direct mode (nothing held) and in mirror mode, both after a full GC.
+    // (a list without first counts as maxImages items). Memory: the same fleet in direct mode (nothing held) and in mirror mode, both after a full GC,
+    // after a wire query the answer cache does not keep (it selects inventoryAge); then the cache's share, holding the wire answer.
+    const WARM = WIRE.replace('{ images', '{ hosts { inventoryAge } images');
     const direct = await startGateway({ hosts, maxImages: 20_000 });
     gateways.push(direct);
-    await direct.query(WIRE);
+    await direct.query(WARM);
     const directMem = await direct.ask<Memory>('memory');
     await direct.stop();
     gateways.pop();
@@ -195,9 +197,12 @@ async function main(): Promise<void> {
     const gw = await startGateway({ hosts, maxImages: 20_000, mirror: true });
     gateways.push(gw);
     await mirrorReady(gw);
-    await gw.query(WIRE);
+    await gw.query(WARM);
     const mirrorMem = await gw.ask<Memory>('memory');
     const perThousand = (mirrorMem.heapUsedBytes + mirrorMem.externalBytes - directMem.heapUsedBytes - directMem.externalBytes) / (total / 1000);
+    const wireText = JSON.stringify(await gw.query(WIRE));
+    const cachedMem = await gw.ask<Memory>('memory');
+    const cacheHeap = cachedMem.heapUsedBytes + cachedMem.externalBytes - mirrorMem.heapUsedBytes - mirrorMem.externalBytes;
 
     // Mirror query against the raw parallel fetch, alternating.
     const raw = () => Promise.all(engines.map((e) => rawGetVia(e.socket, '/images/json', agent)));
@@ -241,6 +246,7 @@ async function main(): Promise<void> {
       { metric: `change → live query (graphql-ws), p99 of ${CHANGES}`, value: `${ms(p99(lat.live))} ms`, target: '≤ 1000 ms', ok: p99(lat.live) <= 1000 },
       { metric: 'changes not seen within 5 s', value: String(lat.missed), target: '0', ok: lat.missed === 0 },
       { metric: 'mirror heap per 1000 images', value: `${MiB(perThousand).toFixed(2)} MiB`, target: 'reported', ok: true },
+      { metric: 'answer cache holding the wire answer', value: `${MiB(cacheHeap).toFixed(2)} MiB (the answer: ${MiB(wireText.length).toFixed(2)} MiB of JSON)`, target: 'reported', ok: true },
       { metric: `heap growth over ${SOAK_SECONDS} s of events (${soaked.changes} changes)`, value: `${MiB(growth).toFixed(2)} MiB (${MiB(first.heapUsedBytes).toFixed(1)} → ${MiB(last.heapUsedBytes).toFixed(1)})`, target: '≤ max(4 MiB, 10 %)', ok: growthOk },
     ];
     const dist = (name: string, xs: number[]) => `| ${name} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 90))} | ${ms(p99(xs))} | ${ms(Math.max(...xs))} |`;
@@ -281,7 +287,7 @@ ${checksTable(checks)}
 
 Verdict: ${verdict(checks)}
 `;
-    writeFileSync(fileURLToPath(new URL('../../bench/results/live.json', import.meta.url)), JSON.stringify({ at: new Date().toISOString(), machineLoad: { start: load0, end: load1 }, K, M, perHost, runs: RUNS, rawMs, mirrorMs, uncachedWireMs, uncachedDashboardMs, load, latency: lat, memory: { direct: directMem, mirror: mirrorMem, perThousand }, soak: soaked, checks }, null, 2) + '\n');
+    writeFileSync(fileURLToPath(new URL('../../bench/results/live.json', import.meta.url)), JSON.stringify({ at: new Date().toISOString(), machineLoad: { start: load0, end: load1 }, K, M, perHost, runs: RUNS, rawMs, mirrorMs, uncachedWireMs, uncachedDashboardMs, load, latency: lat, memory: { direct: directMem, mirror: mirrorMem, perThousand, cachedWire: cachedMem, cacheHeap, wireBytes: wireText.length }, soak: soaked, checks }, null, 2) + '\n');
     writeReport('live.md', report, checks);
   } finally {
     for (const s of sockets) await s.dispose();

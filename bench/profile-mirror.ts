@@ -2,9 +2,13 @@
  * Module: the gateway's CPU per request in mirror mode, in-process (no engine, no socket): a MirrorSource
  * over K × M made-up images (the bench's fakeList shapes) with hand-driven event streams, queried through
  * app.fetch. `node [--cpu-prof] dist/bench/profile-mirror.js [--hosts 4] [--images 1000] [--runs 200]
- * [--query dashboard|wire] [--change]`: prints ms per request; with --change, an event before every
- * request, so every answer is computed afresh (the uncached path). Profile first, then change.
+ * [--query dashboard|wire] [--change] [--http]`: prints ms per request; with --change, an event before every
+ * request, so every answer is computed afresh (the uncached path); with --http, over node:http on loopback
+ * (a connection per request, the body read and JSON.parse'd, as bench/live.ts's client does). Profile
+ * first, then change.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { InventorySource } from '../src/docker/source.js';
@@ -48,6 +52,30 @@ const mirror = new MirrorSource(direct, hub, { resyncMs: 600_000, debounceMs: 0 
 const config = loadConfig({ hosts: hosts.map((h) => `${h}=unix:///nonexistent/${h}.sock`), maxImages: 20_000, mirror: true }, {});
 const app = createApp({ source: mirror, config: { ...config, limits: { ...config.limits, maxCost: 1_000_000_000 } }, live: hub });
 
+const HTTP = process.argv.includes('--http');
+let url = '';
+let server: http.Server | undefined;
+if (HTTP) {
+  server = http.createServer((req, res) => void app(req, res));
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+}
+const agent = new http.Agent({ keepAlive: false });
+const overHttp = (body: string) =>
+  new Promise<string>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        JSON.parse(text);
+        resolve(text);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+
 let tick = 0;
 const post = async () => {
   if (CHANGE) {
@@ -58,6 +86,11 @@ const post = async () => {
     streams.get(h)!.emit('tag', list[0].id);
     await new Promise((r) => setTimeout(r, 1));
     await mirror.whenCurrent(h);
+  }
+  if (HTTP) {
+    const text = await overHttp(JSON.stringify({ query }));
+    if (text.includes('"errors"')) throw new Error(`profile-mirror: ${text.slice(0, 300)}`);
+    return;
   }
   const res = await app.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
   const text = await res.text();
@@ -71,3 +104,5 @@ const wall = (performance.now() - t0) / RUNS;
 const cpu = process.cpuUsage(cpu0);
 console.log(`${RUNS} requests${CHANGE ? ', each after a change' : ''}: ${wall.toFixed(2)} ms each, CPU ${((cpu.user + cpu.system) / 1000 / RUNS).toFixed(2)} ms each`);
 mirror.close();
+server?.close();
+agent.destroy();
