@@ -2,7 +2,7 @@
  * Module: mirror mode's answer cache. In mirror mode an answer depends only on the operation, its
  * variables, the hosts the request may see and what the mirror holds; the mirror's generation
  * (LiveInventory.generation) changes with anything it serves, stream states included. So the JSON text
- * of an error-free answer is kept, keyed by (visible hosts, operation name, variables, document text), for
+ * of an error-free answer (and its UTF-8 bytes, written as they are) is kept, keyed by (visible hosts, operation name, variables, document text), for
  * as long as the generation stays the same, and a repeated query (a dashboard's) is written from it
  * without parsing, validating or executing anything. Direct mode has no cache (every query reads engines).
  *
@@ -36,9 +36,15 @@ const TIME_DEPENDENT_ARGS = ['updateStatus'];
 export const ANSWER_CACHE_ENTRIES = 256;
 export const ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** JSON texts by key, for one generation at a time; least recently used evicted past either bound. */
+/** A kept answer: its JSON text, and the same as UTF-8 bytes (written as they are, not encoded per request). */
+export interface CachedAnswer {
+  text: string;
+  body: Buffer;
+}
+
+/** Answers by key, for one generation at a time; least recently used evicted past either bound. */
 export class AnswerCache {
-  private readonly entries = new Map<string, string>();
+  private readonly entries = new Map<string, CachedAnswer>();
   private held = 0;
   private forGeneration = -1;
 
@@ -52,8 +58,13 @@ export class AnswerCache {
     return this.entries.size;
   }
 
+  /** What the entries hold: text (one byte per character for ASCII text), bytes and keys. */
   get bytes(): number {
     return this.held;
+  }
+
+  private static weight(key: string, answer: CachedAnswer): number {
+    return answer.text.length + answer.body.length + key.length;
   }
 
   /** Entries of an older generation are dropped first, so nothing outdated is held or served. */
@@ -67,33 +78,36 @@ export class AnswerCache {
     return g;
   }
 
-  get(key: string): string | undefined {
+  get(key: string): CachedAnswer | undefined {
     this.current();
-    const text = this.entries.get(key);
-    if (text === undefined) return undefined;
+    const answer = this.entries.get(key);
+    if (answer === undefined) return undefined;
     // Most recently used last.
     this.entries.delete(key);
-    this.entries.set(key, text);
-    return text;
+    this.entries.set(key, answer);
+    return answer;
   }
 
   /** Keeps `text` if it was computed at the current generation (`generation`: when its request began). */
   set(key: string, generation: number, text: string): void {
     if (this.current() !== generation) return;
-    const bytes = Buffer.byteLength(text) + key.length;
-    if (bytes > this.maxBytes / 4) return;
+    // Checked on the text's length first: an answer too large to keep is not encoded at all.
+    if (text.length * 2 + key.length > this.maxBytes / 4) return;
+    const answer = { text, body: Buffer.from(text) };
+    const weight = AnswerCache.weight(key, answer);
+    if (weight > this.maxBytes / 4) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
-      this.held -= Buffer.byteLength(old) + key.length;
+      this.held -= AnswerCache.weight(key, old);
     }
-    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.held + bytes > this.maxBytes)) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, string];
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.held + weight > this.maxBytes)) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, CachedAnswer];
       this.entries.delete(oldestKey);
-      this.held -= Buffer.byteLength(oldest) + oldestKey.length;
+      this.held -= AnswerCache.weight(oldestKey, oldest);
     }
-    this.entries.set(key, text);
-    this.held += bytes;
+    this.entries.set(key, answer);
+    this.held += weight;
   }
 }
 
@@ -150,6 +164,7 @@ function cachedResult(text: string): ExecutionResult {
  */
 export function useAnswerCache(source: LiveInventory, visibility: HostVisibility, cache = new AnswerCache(() => source.generation())): Plugin {
   const pending = new WeakMap<Request, Pending>();
+  const served = new WeakMap<Request, Buffer>();
   return {
     onParams({ params, request, setResult }) {
       if (typeof params.query !== 'string' || params.extensions) return;
@@ -158,9 +173,10 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       const generation = source.generation();
       const variables = JSON.stringify(params.variables ?? {});
       const key = JSON.stringify([hosts, params.operationName ?? null, variables, params.query]);
-      const text = cache.get(key);
-      if (text !== undefined) {
-        setResult(cachedResult(text));
+      const answer = cache.get(key);
+      if (answer !== undefined) {
+        served.set(request, answer.body);
+        setResult(cachedResult(answer.text));
         return;
       }
       pending.set(request, { key, generation, variablesOk: !TIME_DEPENDENT_ARGS.some((a) => variables.includes(`"${a}"`)), checked: false });
@@ -178,6 +194,13 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       const plain = result as ExecutionResult & { stringify?: (r: unknown) => string };
       if (plain.errors !== undefined || plain.extensions !== undefined || plain.data === undefined || plain.data === null) return;
       cache.set(entry.key, entry.generation, (plain.stringify ?? JSON.stringify)(result));
+    },
+    // A JSON answer from the cache goes out as its stored bytes, with the headers yoga gave it: writing the
+    // text would encode it again on every request (~3 ms per MB). SSE and multipart answers keep yoga's body.
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      const body = served.get(request);
+      if (!body || response.status !== 200 || !/^application\/(graphql-response\+)?json\b/.test(response.headers.get('content-type') ?? '')) return;
+      setResponse(new fetchAPI.Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: response.headers }));
     },
   };
 }

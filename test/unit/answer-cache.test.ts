@@ -67,6 +67,15 @@ describe('answer cache (mirror mode)', () => {
     expect(again).toEqual(first);
     expect(s.reads()).toBe(reads);
 
+    // Written as stored bytes with yoga's headers; an SSE request for the same query still gets an event stream.
+    const res = await s.app.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: IMAGES }) });
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(await res.text())).toEqual({ data: first.data });
+    const sse = await s.app.fetch('http://fleetgraph/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query: IMAGES }) });
+    expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await sse.text()).toContain(JSON.stringify({ data: first.data }));
+    expect(s.reads()).toBe(reads);
+
     spec.images!.h = [fakeImage({ id: fakeId(1), repoTags: ['a:1', 'a:2'] })];
     await changed(s, 'h');
     const after = await s.query<Images>(IMAGES);
@@ -177,7 +186,7 @@ describe('answer cache (mirror mode)', () => {
 describe('AnswerCache', () => {
   it('is bounded by entries and by bytes, least recently used first, and holds one generation', () => {
     let generation = 0;
-    const cache = new AnswerCache(() => generation, 3, 4000);
+    const cache = new AnswerCache(() => generation, 3, 8000);
     cache.set('a', 0, 'x'.repeat(100));
     cache.set('b', 0, 'x'.repeat(100));
     cache.set('c', 0, 'x'.repeat(100));
@@ -188,13 +197,14 @@ describe('AnswerCache', () => {
     expect(cache.size).toBe(3);
     cache.set('e', 0, 'x'.repeat(900));
     cache.set('f', 0, 'x'.repeat(900));
-    expect(cache.bytes).toBeLessThanOrEqual(4000);
-    // Larger than a quarter of the bytes: not kept.
+    expect(cache.get('f')).toBeDefined();
+    expect(cache.bytes).toBeLessThanOrEqual(8000);
+    // Larger than a quarter of the bytes (text and its UTF-8 bytes): not kept.
     cache.set('big', 0, 'x'.repeat(1200));
     expect(cache.get('big')).toBeUndefined();
     for (let i = 0; i < 100; i++) cache.set(`k${i}`, 0, 'x'.repeat(i * 10));
     expect(cache.size).toBeLessThanOrEqual(3);
-    expect(cache.bytes).toBeLessThanOrEqual(4000);
+    expect(cache.bytes).toBeLessThanOrEqual(8000);
     // An answer begun at an older generation is not kept; a new generation drops everything.
     generation = 1;
     cache.set('old', 0, 'x');
@@ -202,6 +212,7 @@ describe('AnswerCache', () => {
     expect(cache.size).toBe(0);
     expect(cache.bytes).toBe(0);
     cache.set('new', 1, 'y');
-    expect(cache.get('new')).toBe('y');
+    expect(cache.get('new')?.text).toBe('y');
+    expect(cache.get('new')?.body.toString()).toBe('y');
   });
 });
