@@ -2,9 +2,9 @@
  * Module: mirror mode's answer cache. In mirror mode an answer depends only on the operation, its
  * variables, the hosts the request may see and what the mirror holds; the mirror's generation
  * (LiveInventory.generation) changes with anything it serves, stream states included. So the JSON text
- * of an error-free answer (and its UTF-8 bytes, written as they are) is kept, keyed by (visible hosts, operation name, variables, document text), for
- * as long as the generation stays the same, and a repeated query (a dashboard's) is written from it
- * without parsing, validating or executing anything. Direct mode has no cache (every query reads engines).
+ * of an error-free answer (and its UTF-8 bytes, written as they are) is kept, keyed by (visible hosts,
+ * operation name, variables, document text), for as long as the generation stays the same, and a
+ * repeated query (a dashboard's) is written from it without parsing, validating or executing anything. Direct mode has no cache (every query reads engines).
  *
  * Hand-written rather than @graphql-yoga/plugin-response-cache (envelop's response cache), which keys on a
  * custom function and could have taken the generation, but: its ETag/If-None-Match path answers 304 for
