@@ -88,14 +88,14 @@ export class AnswerCache {
     return answer;
   }
 
-  /** Keeps `text` if it was computed at the current generation (`generation`: when its request began). */
-  set(key: string, generation: number, text: string): void {
-    if (this.current() !== generation) return;
+  /** Keeps `text` if it was computed at the current generation (`generation`: when its request began); returns what it kept. */
+  set(key: string, generation: number, text: string): CachedAnswer | undefined {
+    if (this.current() !== generation) return undefined;
     // Checked on the text's length first: an answer too large to keep is not encoded at all.
-    if (text.length * 2 + key.length > this.maxBytes / 4) return;
+    if (text.length * 2 + key.length > this.maxBytes / 4) return undefined;
     const answer = { text, body: Buffer.from(text) };
     const weight = AnswerCache.weight(key, answer);
-    if (weight > this.maxBytes / 4) return;
+    if (weight > this.maxBytes / 4) return undefined;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
@@ -108,6 +108,7 @@ export class AnswerCache {
     }
     this.entries.set(key, answer);
     this.held += weight;
+    return answer;
   }
 }
 
@@ -193,9 +194,11 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       if (request.signal.aborted || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
       const plain = result as ExecutionResult & { stringify?: (r: unknown) => string };
       if (plain.errors !== undefined || plain.extensions !== undefined || plain.data === undefined || plain.data === null) return;
-      cache.set(entry.key, entry.generation, (plain.stringify ?? JSON.stringify)(result));
+      const kept = cache.set(entry.key, entry.generation, (plain.stringify ?? JSON.stringify)(result));
+      // This answer too goes out as the bytes just made, not encoded a second time.
+      if (kept) served.set(request, kept.body);
     },
-    // A JSON answer from the cache goes out as its stored bytes, with the headers yoga gave it: writing the
+    // A JSON answer from (or just put in) the cache goes out as its stored bytes, with the headers yoga gave it: writing the
     // text would encode it again on every request (~3 ms per MB). SSE and multipart answers keep yoga's body.
     onResponse({ request, response, setResponse, fetchAPI }) {
       const body = served.get(request);
