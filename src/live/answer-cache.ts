@@ -198,8 +198,9 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       // This answer too goes out as the bytes just made, not encoded a second time.
       if (kept) served.set(request, kept.body);
     },
-    // A JSON answer from (or just put in) the cache goes out as its stored bytes, with the headers yoga gave it: writing the
-    // text would encode it again on every request (~3 ms per MB). SSE and multipart answers keep yoga's body.
+    // A JSON answer from (or just put in) the cache goes out as its stored bytes, with the headers yoga gave
+    // it: writing the text would encode it again on every request (~3 ms per MB). SSE and multipart answers
+    // keep yoga's body.
     onResponse({ request, response, setResponse, fetchAPI }) {
       const body = served.get(request);
       if (!body || response.status !== 200 || !/^application\/(graphql-response\+)?json\b/.test(response.headers.get('content-type') ?? '')) return;
