@@ -12,6 +12,8 @@ import { createUpdateChecker } from './registry/checker.js';
 import { useErrorMetrics } from './metrics.js';
 import { liveQueryPlugins } from './live/live-query.js';
 import { useStaleMirror } from './live/stale.js';
+import { isLive } from './live/hub.js';
+import { useAnswerCache } from './live/answer-cache.js';
 
 /**
  * Appends the per-host partial errors collected during execution to the result, and gives variable
@@ -88,6 +90,8 @@ export function createApp(given: AppDeps): App {
       ...liveQueryPlugins(deps),
       // last: counts the errors of the answer as sent (after the answer-size cap may have replaced it)
       ...(deps.metrics ? [useErrorMetrics(deps.metrics)] : []),
+      // Mirror mode only, and after useAnswerLimit: stores the final text of error-free answers, serves repeats.
+      ...(isLive(deps.source) ? [useAnswerCache(deps.source, visibility)] : []),
     ],
   });
 }

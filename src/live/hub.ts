@@ -41,6 +41,12 @@ export interface LiveInventory extends InventorySource {
   whenCurrent(host: string): Promise<void>;
   /** Called after each reload of a host that changed what it serves; returns an unsubscribe function. */
   onChange(listener: (host: string) => void): () => void;
+  /**
+   * A number that changes whenever anything the mirror serves changes: any host's lists, version or
+   * failure, or its stream's state (so whether it is stale). Equal numbers: the same answers (the
+   * answer cache, answer-cache.ts, keys on it).
+   */
+  generation(): number;
 }
 
 export function isLive(source: InventorySource): source is LiveInventory {

@@ -56,6 +56,7 @@ export class MirrorSource implements LiveInventory {
   private readonly listeners = new Set<(host: string) => void>();
   private resync: NodeJS.Timeout | undefined;
   private closed = false;
+  private changes = 0;
   private readonly now: () => number;
 
   constructor(
@@ -149,6 +150,7 @@ export class MirrorSource implements LiveInventory {
   }
 
   private changed(host: string): void {
+    this.changes++;
     for (const l of [...this.listeners]) l(host);
   }
 
@@ -220,6 +222,10 @@ export class MirrorSource implements LiveInventory {
     const m = this.mirror(host);
     if (m.idle) return Promise.resolve();
     return new Promise((resolve) => m.waiters.push(resolve));
+  }
+
+  generation(): number {
+    return this.changes;
   }
 
   onChange(listener: (host: string) => void): () => void {

@@ -163,7 +163,7 @@ describe('live queries (mirror mode)', () => {
     try {
       expect((await s.next()).errors?.map((e) => e.extensions?.code)).toEqual(['HOST_STALE']);
       expect(await stale()).toBe(1);
-      streams.get('h')!.setState('CONNECTING');
+      streams.get('h')!.setState('RECONNECTING');
       expect((await s.next(3000)).errors?.map((e) => e.extensions?.code)).toEqual(['HOST_STALE']);
       expect(await stale()).toBe(2);
     } finally {
