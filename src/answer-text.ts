@@ -17,6 +17,8 @@ const PIECE_CHARS = 16 * 1024;
 export const SLICE_BYTES = 128 * 1024;
 /** A subtree of at most this many values is stringified by one JSON.stringify call. */
 const SMALL_VALUES = 64;
+/** At most this many small list items are stringified by one JSON.stringify call. */
+const RUN_ITEMS = 32;
 
 /** Thrown inside the walk when the answer passes its cap. */
 class Over extends Error {}
@@ -71,11 +73,19 @@ function* walk(v: unknown, out: Writer, sliceBytes: number): Generator<void, voi
   }
   if (Array.isArray(v)) {
     out.add('[');
-    for (let i = 0; i < v.length; i++) {
+    for (let i = 0; i < v.length; ) {
       if (i > 0) out.add(',');
-      const item: unknown = v[i];
-      if (skipped(item)) out.add('null');
-      else yield* walk(item, out, sliceBytes);
+      // A run of small items (the usual list of nodes) is stringified by one call, its brackets left out.
+      let end = i;
+      while (end < v.length && end - i < RUN_ITEMS && small(v[end], { n: SMALL_VALUES })) end++;
+      if (end > i) {
+        const run = JSON.stringify(end - i === v.length ? v : v.slice(i, end));
+        out.add(run.slice(1, -1));
+        i = end;
+      } else {
+        yield* walk(v[i], out, sliceBytes);
+        i++;
+      }
       if (out.sinceYield >= sliceBytes) yield;
     }
     out.add(']');
