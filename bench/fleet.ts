@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checksTable, verdict, type Check } from './checks.js';
@@ -85,6 +85,7 @@ async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
 // ---- the run --------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   const names = Array.from({ length: K }, (_, i) => `b${i}`);
+  const loadStart = loadavg()[0]!.toFixed(1);
   const t0 = Date.now();
   const engines = await startEngines(names);
   let gw: Gateway | undefined;
@@ -125,9 +126,16 @@ async function main(): Promise<void> {
     }
     // The event loop while answering 2000 images (the first two hosts' lists).
     const twoHosts = `{ images(hosts: ${JSON.stringify(names.slice(0, 2))}) { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`;
+    // Measured twice, as the first run of this new operation (cold: graphql-jit compiles it and V8 runs the
+    // new code unoptimised) and over 10 runs after 30 more (warm). The delay is wall-clock time, so on a loaded
+    // machine it also holds the time the gateway waited for a core; the gateway's longest CPU block does not.
+    await g.ask('reset');
+    await g.query(twoHosts);
+    const twoHostCold = await g.ask<GatewayReport>('report');
+    for (let i = 0; i < 30; i++) await g.query(twoHosts);
     await g.ask('reset');
     for (let i = 0; i < 10; i++) await g.query(twoHosts);
-    const twoHostDelay = (await g.ask<GatewayReport>('report')).delayMaxMs;
+    const twoHostWarm = await g.ask<GatewayReport>('report');
     // A small query from another client while every field of the whole fleet is being answered.
     const small: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -166,7 +174,9 @@ async function main(): Promise<void> {
       { metric: 'every field (× fair raw)', value: r2(ratio(s.every!, s.fairRaw!)), target: '≤ 1.20', ok: ratio(s.every!, s.fairRaw!) <= 1.2 },
       { metric: 'totalCount only (× raw)', value: r2(ratio(s.count!, s.raw!)), target: '≤ 1.10', ok: ratio(s.count!, s.raw!) <= 1.1 },
       { metric: '20-item page by size (× raw)', value: r2(ratio(s.page!, s.raw!)), target: '≤ 1.10', ok: ratio(s.page!, s.raw!) <= 1.1 },
-      { metric: `event-loop delay max, ${perHost[0]! + (perHost[1] ?? 0)} images (2 hosts)`, value: `${ms(twoHostDelay)} ms`, target: '≤ 50 ms', ok: twoHostDelay <= 50 },
+      { metric: `event-loop delay max, ${perHost[0]! + (perHost[1] ?? 0)} images (2 hosts), first run of a new operation (cold)`, value: `${ms(twoHostCold.delayMaxMs)} ms`, target: '≤ 50 ms', ok: twoHostCold.delayMaxMs <= 50 },
+      { metric: `event-loop delay max, ${perHost[0]! + (perHost[1] ?? 0)} images (2 hosts), 10 runs after 30 (warm)`, value: `${ms(twoHostWarm.delayMaxMs)} ms`, target: '≤ 50 ms', ok: twoHostWarm.delayMaxMs <= 50 },
+      { metric: `gateway's longest CPU block, ${perHost[0]! + (perHost[1] ?? 0)} images (cold / warm)`, value: `${ms(twoHostCold.blockCpuMaxMs)} / ${ms(twoHostWarm.blockCpuMaxMs)} ms`, target: 'reported', ok: true },
       { metric: `event-loop delay max, ${total} images (wire fields)`, value: `${ms(wireDelay)} ms`, target: 'reported', ok: true },
       { metric: 'small query during a big one (median / max)', value: `${ms(stats(small).median)} / ${ms(Math.max(...small))} ms`, target: 'max ≤ 50 ms', ok: Math.max(...small) <= 50 },
       { metric: 'gateway CPU per 1000 images (wire fields)', value: `${ms(wireCpu / ITERATIONS / (total / 1000))} ms`, target: 'reported', ok: true },
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     const row = (what: string, x: Stats, base?: Stats) => `| ${what} | ${ms(x.median)} | ${ms(x.p90)} | ${base ? r2(ratio(x, base)) : ''} |`;
     const report = `# fleetgraph against the engines
 
-Run: ${new Date().toISOString()} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · ${(totalmem() / 1024 ** 3).toFixed(0)} GiB · Node ${process.version} ·
+Run: ${new Date().toISOString()} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · ${(totalmem() / 1024 ** 3).toFixed(0)} GiB · Node ${process.version} · load average ${loadStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end ·
 dockerd 20.10 (API 1.41) · K = ${K} engines × M = ${M} images (${perHost.join(' / ')}; ${total} in all) · unix sockets · ${ITERATIONS} alternating runs.
 Gateway in its own process (bench/gateway.ts); the machine is shared, so ratios from this one run are what counts.
 
@@ -212,7 +222,7 @@ Verdict: ${verdict(checks)}
     const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}fleet.md`, report);
-    writeFileSync(`${dir}fleet.json`, JSON.stringify({ at: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3 }, node: process.version, K, M, perHost, iterations: ITERATIONS, stats: s, cli, many, growth, small, twoHostDelay, wireDelay, peakRss, checks }, null, 2) + '\n');
+    writeFileSync(`${dir}fleet.json`, JSON.stringify({ at: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3 }, node: process.version, K, M, perHost, iterations: ITERATIONS, stats: s, cli, many, growth, small, twoHostCold, twoHostWarm, wireDelay, peakRss, checks }, null, 2) + '\n');
     process.stdout.write(report);
     if (verdict(checks) !== 'PASS') process.exitCode = 1;
   } finally {

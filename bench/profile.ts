@@ -27,6 +27,13 @@ const QUERIES: Record<string, string> = {
   page: `{ images(first: 20, orderBy: [{ field: SIZE, direction: DESC }]) { totalCount edges { cursor node { id size } } } }`,
 };
 const query = QUERIES[flag('query', 'wire')]!;
+/**
+ * --new-op: the measured requests send a new operation (the query with `__typename` added): the warm-up
+ * warms the shared code, and the first measured request shows the cost of an operation's first runs.
+ */
+const NEW_OP = process.argv.includes('--new-op');
+/** --no-prof: no CPU profiler (it slows the gateway); for comparing timings, CPU and event-loop numbers only. */
+const PROFILE = !process.argv.includes('--no-prof');
 
 const fakes: FakeEngine[] = [];
 for (let i = 0; i < K; i++) fakes.push(await startFakeEngine(`p${i}`));
@@ -36,12 +43,12 @@ const dir = fileURLToPath(new URL('../../bench/results/profile/', import.meta.ur
 mkdirSync(dir, { recursive: true });
 const port = await freePort();
 const child = fork(fileURLToPath(new URL('./gateway.js', import.meta.url)), [JSON.stringify({ hosts: fakes.map((f) => `${f.name}=${f.endpoint}`), port, maxImages: 1_000_000 })], {
-  execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
   env: { ...process.env, NODE_ENV: 'production' },
 });
 const { url } = await new Promise<{ url: string }>((r) => child.once('message', (m) => r(m as { url: string })));
-const post = async () => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+const post = async (q = query) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
   const text = await res.text();
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(`profile: ${res.status} ${text.slice(0, 300)}`);
 };
@@ -54,7 +61,7 @@ try {
   for (let i = 0; i < WARM; i++) await post();
   await ask('reset');
   const t0 = performance.now();
-  for (let i = 0; i < RUNS; i++) await post();
+  for (let i = 0; i < RUNS; i++) await post(NEW_OP ? query.replace(/^\{/, '{ __typename ') : query);
   const { cpuMs, delayMaxMs, blockCpuMaxMs } = await ask<{ cpuMs: number; delayMaxMs: number; blockCpuMaxMs: number }>('report');
   console.log(`${RUNS} requests, ${((performance.now() - t0) / RUNS).toFixed(1)} ms each, gateway CPU ${(cpuMs / RUNS).toFixed(1)} ms each, event-loop delay max ${delayMaxMs.toFixed(1)} ms, longest CPU block ${blockCpuMaxMs.toFixed(1)} ms`);
 } finally {
@@ -64,6 +71,7 @@ try {
   await Promise.all(fakes.map((f) => f.stop()));
 }
 
+if (!PROFILE) process.exit(0);
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;
 const profile = JSON.parse(readFileSync(dir + file, 'utf8')) as { nodes: Node[]; startTime: number; endTime: number; samples: number[] };
@@ -73,5 +81,5 @@ for (const n of profile.nodes) {
   const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, '')}:${n.callFrame.lineNumber}`;
   self.set(key, (self.get(key) ?? 0) + n.hitCount * per);
 }
-console.log(`profile: ${dir}${file}; self ms per request:`);
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(v / (RUNS + 1)).toFixed(2).padStart(8)}  ${k}`);
+console.log(`profile: ${dir}${file}; self ms per request (the whole process over its ${RUNS + WARM} requests):`);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(v / (RUNS + WARM)).toFixed(2).padStart(8)}  ${k}`);

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { processRegularResult, type Plugin } from 'graphql-yoga';
+import { answerBytes, type AnswerBytes } from './answer-text.js';
 
 /** How often (in JSON values) the size count looks at whether the client is still there. */
 const ABORT_CHECK_EVERY = 4096;
@@ -69,13 +70,38 @@ export function jsonBytesUpTo(value: unknown, max: number, signal?: AbortSignal)
 /** The compiled operation's serialiser that graphql-jit puts on its results (yoga uses it to write the answer). */
 type Stringified = { stringify?: (r: unknown) => string; errors?: unknown; extensions?: unknown };
 
+const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
+
+/**
+ * The media type yoga's result processors pick for a regular (not streamed) answer to `request`: the
+ * last of JSON_TYPES that matches an Accept entry, walked as graphql-yoga's use-result-processor.ts and
+ * accept.ts do (entries in reverse order, utf-8 only; `*` matches). Undefined when none matches.
+ */
+export function acceptedJsonType(request: Request): string | undefined {
+  let chosen: string | undefined;
+  const asked = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase().split(',');
+  for (const entry of asked.reverse()) {
+    const [type = '', ...params] = entry.split(';');
+    if ((params.find((p) => p.includes('charset=')) ?? 'charset=utf-8') !== 'charset=utf-8') continue;
+    const [pre, suf] = type.split('/');
+    for (const candidate of JSON_TYPES) {
+      const [cPre, cSuf] = candidate.split('/');
+      if ((pre === '*' || pre === cPre) && (suf === '*' || suf === cSuf)) chosen = candidate;
+    }
+  }
+  return chosen;
+}
+
 /**
  * Caps the answer's size: an execution result whose JSON would pass `maxBytes` is replaced by a single
  * RESPONSE_TOO_LARGE error. A result without errors or extensions (what yoga would write as it is) is
- * serialised here, once, and measured; yoga then writes that same text (the result's `stringify`, which
- * yoga calls, returns it) instead of walking the tree a second time (~10% of the gateway's CPU on 10000
- * images). Other results are measured by jsonBytesUpTo before any text is built. The result tree itself
- * is bounded beforehand by the cost limit. A client that has gone away gets no serialisation at all.
+ * written here instead, once: answer-text.ts builds its UTF-8 bytes in slices with yields between them
+ * (counting them against the cap as it goes), and the answer's Response carries those bytes, so yoga
+ * neither stringifies, measures nor encodes the text again (the same status and Content-Type yoga gives
+ * a regular answer). When yoga picked another processor (e.g. SSE), the text is built once and yoga's
+ * `stringify` returns it. Other results are measured by jsonBytesUpTo before any text is built. The
+ * result tree itself is bounded beforehand by the cost limit. A client that has gone away gets no
+ * serialisation at all, and one that leaves while its answer is being built stops it at the next slice.
  */
 export function useAnswerLimit(maxBytes: number): Plugin {
   const tooLarge = () => ({
@@ -85,15 +111,30 @@ export function useAnswerLimit(maxBytes: number): Plugin {
       }),
     ],
   });
+  const aborted = () => ({ errors: [new GraphQLError('request aborted', { extensions: { code: 'REQUEST_ABORTED' } })] });
   return {
-    onResultProcess({ request, result, setResult }) {
+    async onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
       if (Symbol.asyncIterator in (result as object)) return;
-      if (request.signal.aborted) {
-        setResult({ errors: [new GraphQLError('request aborted', { extensions: { code: 'REQUEST_ABORTED' } })] });
-        return;
-      }
+      if (request.signal.aborted) return setResult(aborted());
       const plain = result as Stringified;
       if (!Array.isArray(result) && plain.errors === undefined && plain.extensions === undefined) {
+        const type = resultProcessor === processRegularResult ? acceptedJsonType(request) : undefined;
+        if (type) {
+          let body: AnswerBytes | undefined;
+          try {
+            body = await answerBytes(result, maxBytes, request.signal);
+          } catch {
+            return setResult(aborted());
+          }
+          if (!body) return setResult(tooLarge());
+          const { parts, length } = body;
+          // One piece is the body as it is; several are written one after the other (an async iterable
+          // body, which yoga's server adapter writes piece by piece, minding backpressure), the length known.
+          const bodyInit = (parts.length === 1 ? parts[0]! : { async *[Symbol.asyncIterator]() { yield* parts; } }) as unknown as BodyInit;
+          const headers = { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': String(length) };
+          setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(bodyInit, { status: 200, headers }), type);
+          return;
+        }
         const text = (plain.stringify ?? JSON.stringify)(result);
         // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers need no byte count at all.
         if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) setResult(tooLarge());
@@ -104,8 +145,7 @@ export function useAnswerLimit(maxBytes: number): Plugin {
       try {
         bytes = jsonBytesUpTo(result, maxBytes, request.signal);
       } catch {
-        setResult({ errors: [new GraphQLError('request aborted', { extensions: { code: 'REQUEST_ABORTED' } })] });
-        return;
+        return setResult(aborted());
       }
       if (bytes > maxBytes) setResult(tooLarge());
     },

@@ -2,50 +2,34 @@
  * Module: parsing a big engine answer without holding the event loop. One JSON.parse of a 52 MB image
  * list (200,000 images) blocks for 1-2 s; meanwhile no other request, host or /healthz is served.
  * A top-level array above SLICE_THRESHOLD bytes is cut at its top-level commas into slices of about
- * SLICE_BYTES, each parsed by JSON.parse (as `[slice]`) with a yield to the event loop between them.
+ * SLICE_CHARS characters, each parsed by JSON.parse (as `[slice]`), with a yield to the event loop after
+ * every YIELD_CHARS. Small slices are also cheaper than one big string (see textPieces).
  *
  * Written by hand, not with a streaming parser (stream-json, @streamparser/json): those build every
  * value token by token in JavaScript, several times slower than JSON.parse over the whole body, while
- * this only finds the cuts (one byte loop) and leaves the parsing to V8. A worker thread was the other
+ * this only finds the cuts (one character loop) and leaves the parsing to V8. A worker thread was the other
  * way, but the structured clone of 200,000 objects back to the main thread blocks about as long as the
  * parse itself (bench/results/big-host.md). The cut is safe: every slice must itself parse as a list
  * of values, so the body parses as a whole exactly when all slices do (an empty slice is refused).
  */
+import { StringDecoder } from 'node:string_decoder';
 
-/** Bodies at most this big are parsed in one go (a few ms). */
-export const SLICE_THRESHOLD = 4 * 1024 * 1024;
-/** About this many bytes per slice: ~10-20 ms of JSON.parse on this machine. */
-const SLICE_BYTES = 512 * 1024;
+/** Bodies at most this big are parsed in one go (well under a millisecond). */
+export const SLICE_THRESHOLD = 64 * 1024;
+/** About this many characters per JSON.parse call: small strings, cheap to build and to parse. */
+const SLICE_CHARS = 32 * 1024;
+/** About this many characters parsed between two yields to the event loop: ~10-20 ms of work on this machine. */
+const YIELD_CHARS = 512 * 1024;
+/** The body is decoded to text in pieces of at most this many bytes. */
+const PIECE_BYTES = 64 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** Thrown for a body that is not JSON (the caller says HOST_BAD_RESPONSE). */
 export class MalformedJson extends Error {}
-
-/**
- * From `from` (just after `[` or a top-level comma) to the next top-level `,` at or after `minEnd`, or
- * to the array's closing `]`. Strings are skipped with their escapes, so brackets inside them do not count.
- */
-function cut(buf: Buffer, from: number, minEnd: number): { end: number; closing: boolean } {
-  let depth = 0;
-  for (let i = from; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      for (i++; i < buf.length && buf[i] !== QUOTE; i++) if (buf[i] === BACKSLASH) i++;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      if (depth === 0) {
-        if (c === 0x7d) throw new MalformedJson('unbalanced brackets');
-        return { end: i, closing: true };
-      }
-      depth--;
-    } else if (c === COMMA && depth === 0 && i >= minEnd) return { end: i, closing: false };
-  }
-  throw new MalformedJson('unterminated array');
-}
 
 function parse(text: string): unknown {
   try {
@@ -56,30 +40,144 @@ function parse(text: string): unknown {
 }
 
 /**
- * JSON.parse of `buf`, in slices with yields between them when it is a big top-level array.
- * Rejects with MalformedJson for anything JSON.parse would refuse; stops early once `signal` aborts.
+ * The body's text in pieces of at most PIECE_BYTES bytes each. A big string costs several times what the
+ * same text costs in small ones here (V8 puts strings over ~128 KiB in its large-object space; on this
+ * machine filling fresh big allocations dominates: bench/profile.ts showed Buffer#toString of the image
+ * lists as one of the largest items), so the body is never joined into one buffer or one string.
+ * StringDecoder keeps a UTF-8 character that is cut between two pieces whole.
  */
-export async function parseJsonYielding(buf: Buffer, signal?: AbortSignal, sizes = { threshold: SLICE_THRESHOLD, slice: SLICE_BYTES }): Promise<unknown> {
-  let start = 0;
-  while (isSpace(buf[start])) start++;
-  if (buf.length <= sizes.threshold || buf[start] !== 0x5b) return parse(buf.toString('utf8'));
+function textPieces(chunks: readonly Buffer[]): string[] {
+  const decoder = new StringDecoder('utf8');
+  const out: string[] = [];
+  for (const chunk of chunks)
+    for (let i = 0; i < chunk.length; i += PIECE_BYTES) {
+      const text = decoder.write(chunk.subarray(i, Math.min(chunk.length, i + PIECE_BYTES)));
+      if (text) out.push(text);
+    }
+  const rest = decoder.end();
+  if (rest) out.push(rest);
+  return out;
+}
+
+export interface SliceSizes {
+  /** Bodies up to this many bytes are parsed whole. */
+  threshold: number;
+  /** Characters per slice (at least; a slice ends at the next top-level comma). */
+  slice: number;
+  /** Characters parsed between two yields. */
+  yieldAfter?: number;
+}
+
+/**
+ * JSON.parse of the body (`chunks` as read, in order), in slices when it is a big top-level array:
+ * the text is cut at top-level commas into slices of about `slice` characters, each parsed by JSON.parse
+ * (as `[slice]`), with a yield to the event loop after every `yieldAfter` characters. Rejects with
+ * MalformedJson for anything JSON.parse would refuse; stops early once `signal` aborts.
+ */
+export async function parseJsonYielding(
+  chunks: Buffer | readonly Buffer[],
+  signal?: AbortSignal,
+  sizes: SliceSizes = { threshold: SLICE_THRESHOLD, slice: SLICE_CHARS, yieldAfter: YIELD_CHARS },
+): Promise<unknown> {
+  const list = Buffer.isBuffer(chunks) ? [chunks] : chunks;
+  let size = 0;
+  for (const c of list) size += c.length;
+  if (size <= sizes.threshold) return parse((list.length === 1 ? list[0]! : Buffer.concat(list, size)).toString('utf8'));
+  const texts = textPieces(list);
+  let p = 0;
+  let i = 0;
+  for (; p < texts.length; p++, i = 0) {
+    while (i < texts[p]!.length && isSpace(texts[p]!.charCodeAt(i))) i++;
+    if (i < texts[p]!.length) break;
+  }
+  if (p === texts.length || texts[p]!.charCodeAt(i) !== 0x5b) return parse(texts.join(''));
+  return parseList(texts, p, i + 1, sizes, signal);
+}
+
+/**
+ * The top-level array that starts at texts[p][i] (just after its `[`), cut at top-level commas. Strings
+ * are skipped with their escapes, so brackets and commas inside them do not count. The cut is safe:
+ * every slice must itself parse as a list of values, so the body parses as a whole exactly when all
+ * slices do (an empty slice is refused).
+ */
+async function parseList(texts: string[], p: number, i: number, sizes: SliceSizes, signal?: AbortSignal): Promise<unknown[]> {
   const out: unknown[] = [];
-  let from = start + 1;
-  for (let first = true; ; first = false) {
-    const { end, closing } = cut(buf, from, from + sizes.slice);
-    const slice = buf.toString('utf8', from, end);
-    if (slice.trim() === '') {
+  const yieldAfter = sizes.yieldAfter ?? YIELD_CHARS;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let carried: string[] = [];
+  let carriedChars = 0;
+  let sinceYield = 0;
+  let first = true;
+  /** Parses one slice's text (an empty one only as the whole of an empty array). */
+  const take = (text: string, closing: boolean) => {
+    if (text.trim() === '') {
       if (!(first && closing)) throw new MalformedJson('empty array element');
     } else {
-      const values = parse(`[${slice}]`) as unknown[];
-      for (let i = 0; i < values.length; i++) out.push(values[i]);
+      const values = parse(`[${text}]`) as unknown[];
+      for (let k = 0; k < values.length; k++) out.push(values[k]);
     }
-    if (closing) {
-      for (let i = end + 1; i < buf.length; i++) if (!isSpace(buf[i])) throw new MalformedJson('data after the array');
-      return out;
+    first = false;
+    sinceYield += text.length;
+  };
+  for (; p < texts.length; p++, i = 0) {
+    const t = texts[p]!;
+    let from = i;
+    for (; i < t.length; i++) {
+      if (inString) {
+        // Most of an image list is strings: jump to each quote (indexOf), and count the backslashes before it.
+        if (escaped) {
+          escaped = false;
+          i++;
+        }
+        for (;;) {
+          const q = t.indexOf('"', i);
+          const end = q < 0 ? t.length : q;
+          let slashes = 0;
+          for (let k = end - 1; k >= i && t.charCodeAt(k) === BACKSLASH; k--) slashes++;
+          if (q < 0) {
+            // The string goes on in the next piece, whose first character is escaped after an odd run.
+            escaped = slashes % 2 === 1;
+            i = t.length;
+            break;
+          }
+          if (slashes % 2 === 0) {
+            inString = false;
+            i = q;
+            break;
+          }
+          i = q + 1;
+        }
+        continue;
+      }
+      const c = t.charCodeAt(i);
+      if (c === QUOTE) inString = true;
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        if (c === 0x7d) throw new MalformedJson('unbalanced brackets');
+        take(carried.join('') + t.slice(from, i), true);
+        for (let k = i + 1; k < t.length; k++) if (!isSpace(t.charCodeAt(k))) throw new MalformedJson('data after the array');
+        for (let q = p + 1; q < texts.length; q++) if (texts[q]!.trim() !== '') throw new MalformedJson('data after the array');
+        return out;
+      } else if (c === COMMA && depth === 0 && carriedChars + i - from >= sizes.slice) {
+        take(carried.length ? carried.join('') + t.slice(from, i) : t.slice(from, i), false);
+        carried = [];
+        carriedChars = 0;
+        from = i + 1;
+        if (sinceYield >= yieldAfter) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (signal?.aborted) throw signal.reason;
+        }
+      }
     }
-    from = end + 1;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (signal?.aborted) throw signal.reason;
+    carried.push(t.slice(from));
+    carriedChars += t.length - from;
   }
+  throw new MalformedJson('unterminated array');
 }

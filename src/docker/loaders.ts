@@ -31,13 +31,33 @@ export interface Loaders {
    * batch per host. Absent when the source cannot tell them (see InventorySource.imageCreatedNanos).
    */
   createdNanos?: DataLoader<string, bigint | null>;
+  /**
+   * The container lists and shared sizes answered so far, by host (the value, or the error in its slot):
+   * an image's fields read them without a promise per image (partial.ts orPartialSettled).
+   */
+  settled: { containers: Settled<ContainerRecord[]>; sharedSizes: Settled<Map<string, number | null>> };
+  /** Settles once every container-list and shared-size call already started for `host` has settled. */
+  detailsSettled(host: string): Promise<void>;
 }
+
+/** A per-host loader's answers so far: the value, or the error in the host's slot. */
+export type Settled<T> = ReadonlyMap<string, T | Error>;
 
 /** The source already made the error (a HostError, or an internal error): it only goes into the key's slot. */
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-function perHost<T>(fetch: (host: string) => Promise<T>): DataLoader<string, T> {
-  return new DataLoader<string, T>((hosts) => Promise.all(hosts.map((h) => fetch(h).catch(asError))));
+function perHost<T>(fetch: (host: string) => Promise<T>, track?: { settled: Map<string, T | Error>; started: Map<string, Array<Promise<unknown>>> }): DataLoader<string, T> {
+  return new DataLoader<string, T>((hosts) =>
+    Promise.all(
+      hosts.map((h) => {
+        const answer = fetch(h).then((v) => v, asError);
+        if (!track) return answer;
+        const settled = answer.then((v) => (track.settled.set(h, v), v));
+        track.started.set(h, [...(track.started.get(h) ?? []), settled]);
+        return settled;
+      }),
+    ),
+  );
 }
 
 /** Groups `host\nid` keys by host and asks the source once per host. */
@@ -79,12 +99,19 @@ export function createLoaders(source: InventorySource, detail: Readonly<ImageDet
         if (!(err instanceof HostError)) throw err;
       },
     );
+  const started = new Map<string, Array<Promise<unknown>>>();
+  const containers = { settled: new Map<string, ContainerRecord[] | Error>(), started };
+  const sharedSizes = { settled: new Map<string, Map<string, number | null> | Error>(), started };
   return {
     ...(lookup ? { createdNanos: createdNanosLoader(lookup) } : {}),
     images,
-    containers: perHost((h) => source.containers(h)),
+    containers: perHost((h) => source.containers(h), containers),
     version: perHost((h) => source.version(h)),
-    sharedSizes: perHost((h) => source.sharedSizes(h)),
+    sharedSizes: perHost((h) => source.sharedSizes(h), sharedSizes),
+    settled: { containers: containers.settled, sharedSizes: sharedSizes.settled },
+    detailsSettled: async (host) => {
+      await Promise.all(started.get(host) ?? []);
+    },
     manifests: perHost((h) =>
       (detail.manifests ? images.load(h) : source.images(h, { manifests: true })).then((list) => new Map(list.map((i) => [i.id, i.manifests ?? null]))),
     ),

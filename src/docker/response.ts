@@ -22,8 +22,11 @@ export class ApiVersionTooOld extends HostError {
 
 const TOO_OLD = /^\{"message":"client version \d{1,2}\.\d{1,3} is too old\. Minimum supported API version is ([1-9]\d?)\.(\d{1,3}), /;
 
-/** The body of `res`, at most `maxBytes` of it; rejects with a HostError when it is cut short, too big or late. */
-function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+/**
+ * The body of `res` as its chunks came in (never joined: json-chunks.ts decodes them piece by piece), at
+ * most `maxBytes` of it; rejects with a HostError when it is cut short, too big or late.
+ */
+function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -32,8 +35,7 @@ function readBody(host: string, res: IncomingMessage, maxBytes: number, signal: 
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
-      // One chunk (most small bodies) is the body itself: Buffer.concat would copy it.
-      if (!err) return resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (!err) return resolve(chunks);
       reject(err);
       res.destroy();
     };
@@ -70,7 +72,8 @@ export async function readResponse(host: string, res: IncomingMessage, maxBytes:
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) {
     // Drained (capped) so a keep-alive connection stays usable; what it says is never reported.
-    const body = await readBody(host, res, maxBytes, signal).catch(() => undefined);
+    const chunks = await readBody(host, res, maxBytes, signal).catch(() => undefined);
+    const body = chunks && Buffer.concat(chunks);
     if (signal.aborted) throw signal.reason instanceof HostError ? signal.reason : new HostError(host, 'HOST_TIMEOUT');
     // Go's fixed reply to plain HTTP on a TLS port (not daemon data): the host needs TLS settings.
     if (status === 400 && body?.subarray(0, 64).toString('latin1').startsWith('Client sent an HTTP request to an HTTPS server'))

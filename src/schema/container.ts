@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { FieldCost } from '../query-cost.js';
 import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
-import { orPartial } from './partial.js';
+import { orPartialSettled } from './partial.js';
 import { HostType, ImageSummaryType } from './refs.js';
 
 type HostContainer = { host: string; container: ContainerRecord };
@@ -25,9 +25,10 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
 });
 
 /** The containers on the image's host that use it; null (and a partial error) when the host's list failed. */
-async function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): Promise<HostContainer[] | null> {
-  const containers = await orPartial(ctx, info, ctx.loaders.containers.load(host), null);
-  return containers && containersOf(containers, imageId).map((container) => ({ host, container }));
+function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): HostContainer[] | null | Promise<HostContainer[] | null> {
+  const users = (containers: ContainerRecord[] | null) => containers && containersOf(containers, imageId).map((container) => ({ host, container }));
+  const containers = orPartialSettled(ctx, info, ctx.loaders.settled.containers, host, () => ctx.loaders.containers.load(host), null);
+  return containers instanceof Promise ? containers.then(users) : users(containers);
 }
 
 builder.objectFields(ImageSummaryType, (t) => ({
@@ -43,9 +44,10 @@ builder.objectFields(ImageSummaryType, (t) => ({
   inUse: t.boolean({
     nullable: true,
     description: 'Whether at least one container (running or stopped) uses this image. Null when the host container list could not be read.',
-    resolve: async (p, _a, ctx, info) => {
-      const users = await usersOf(p.host, p.image.id, ctx, info);
-      return users === null ? null : users.length > 0;
+    resolve: (p, _a, ctx, info) => {
+      const inUse = (users: HostContainer[] | null) => (users === null ? null : users.length > 0);
+      const users = usersOf(p.host, p.image.id, ctx, info);
+      return users instanceof Promise ? users.then(inUse) : inUse(users);
     },
   }),
 }));

@@ -41,6 +41,9 @@ export async function listImages(ctx: Context, hosts: readonly string[], filter:
   const load = (host: string): Promise<HostFilterResult> =>
     cf ? ctx.filters.evaluate(host, cf, () => filterOneHost(ctx, host, cf)) : ctx.loaders.images.load(host).then((images) => ({ images }));
   const perHost = await loadPerHost(ctx, hosts, load, info);
+  // The container lists and shared sizes the operation needs (prefetch.ts started them) are awaited here,
+  // once per host, so the images' fields read them synchronously instead of with a promise per image.
+  await Promise.all(perHost.map((h) => ctx.loaders.detailsSettled(h.host)));
   if (cf?.filter.ids) checkIdPrefixes(cf.filter.ids, perHost.map((h) => h.value.idHits ?? []));
   const out: HostImage[] = [];
   for (const { host, value } of perHost) {
