@@ -103,6 +103,14 @@ export function acceptedJsonType(request: Request): string | undefined {
  * result tree itself is bounded beforehand by the cost limit. A client that has gone away gets no
  * serialisation at all, and one that leaves while its answer is being built stops it at the next slice.
  */
+/** A result whose answer bytes exist already (the answer cache's, answer-cache.ts): written as they are. */
+export const PREBUILT = Symbol('fleetgraph.prebuiltAnswer');
+export type Prebuilt = { [PREBUILT]: AnswerBytes; stringify: () => string };
+
+/** The bytes useAnswerLimit built for a request's answer, for plugins after it (the answer cache keeps them). */
+const built = new WeakMap<Request, AnswerBytes>();
+export const builtAnswer = (request: Request): AnswerBytes | undefined => built.get(request);
+
 export function useAnswerLimit(maxBytes: number): Plugin {
   const tooLarge = () => ({
     errors: [
@@ -120,13 +128,16 @@ export function useAnswerLimit(maxBytes: number): Plugin {
       if (!Array.isArray(result) && plain.errors === undefined && plain.extensions === undefined) {
         const type = resultProcessor === processRegularResult ? acceptedJsonType(request) : undefined;
         if (type) {
-          let body: AnswerBytes | undefined;
-          try {
-            body = await answerBytes(result, maxBytes, request.signal);
-          } catch {
-            return setResult(aborted());
+          let body = (result as Partial<Prebuilt>)[PREBUILT];
+          if (!body) {
+            try {
+              body = await answerBytes(result, maxBytes, request.signal);
+            } catch {
+              return setResult(aborted());
+            }
+            if (!body) return setResult(tooLarge());
+            built.set(request, body);
           }
-          if (!body) return setResult(tooLarge());
           const { parts, length } = body;
           // One piece is the body as it is; several are written one after the other (an async iterable
           // body, which yoga's server adapter writes piece by piece, minding backpressure), the length known.

@@ -1,8 +1,8 @@
 /**
  * Module: mirror mode's answer cache. In mirror mode an answer depends only on the operation, its
  * variables, the hosts the request may see and what the mirror holds; the mirror's generation
- * (LiveInventory.generation) changes with anything it serves, stream states included. So the JSON text
- * of an error-free answer (and its UTF-8 bytes, written as they are) is kept, keyed by (visible hosts,
+ * (LiveInventory.generation) changes with anything it serves, stream states included. So the UTF-8
+ * bytes of an error-free answer (as useAnswerLimit built them, written as they are) are kept, keyed by (visible hosts,
  * operation name, variables, document text), for as long as the generation stays the same, and a
  * repeated query (a dashboard's) is written from it without parsing, validating or executing anything. Direct mode has no cache (every query reads engines).
  *
@@ -21,6 +21,8 @@
  */
 import { TypeInfo, getOperationAST, visit, visitWithTypeInfo, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { builtAnswer, PREBUILT, type Prebuilt } from '../answer-limit.js';
+import type { AnswerBytes } from '../answer-text.js';
 import type { HostVisibility } from '../visibility.js';
 import type { LiveInventory } from './hub.js';
 
@@ -36,11 +38,8 @@ const TIME_DEPENDENT_ARGS = ['updateStatus'];
 export const ANSWER_CACHE_ENTRIES = 256;
 export const ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** A kept answer: its JSON text, and the same as UTF-8 bytes (written as they are, not encoded per request). */
-export interface CachedAnswer {
-  text: string;
-  body: Buffer;
-}
+/** A kept answer: its UTF-8 bytes as useAnswerLimit built them (pieces of ~16 KiB, written as they are). */
+export type CachedAnswer = AnswerBytes;
 
 /** Answers by key, for one generation at a time; least recently used evicted past either bound. */
 export class AnswerCache {
@@ -58,13 +57,13 @@ export class AnswerCache {
     return this.entries.size;
   }
 
-  /** What the entries hold: text (one byte per character for ASCII text), bytes and keys. */
+  /** What the entries hold: bytes and keys. */
   get bytes(): number {
     return this.held;
   }
 
   private static weight(key: string, answer: CachedAnswer): number {
-    return answer.text.length + answer.body.length + key.length;
+    return answer.length + key.length;
   }
 
   /** Entries of an older generation are dropped first, so nothing outdated is held or served. */
@@ -88,12 +87,9 @@ export class AnswerCache {
     return answer;
   }
 
-  /** Keeps `text` if it was computed at the current generation (`generation`: when its request began); returns what it kept. */
-  set(key: string, generation: number, text: string): CachedAnswer | undefined {
+  /** Keeps `answer` if it was computed at the current generation (`generation`: when its request began); returns what it kept. */
+  set(key: string, generation: number, answer: CachedAnswer): CachedAnswer | undefined {
     if (this.current() !== generation) return undefined;
-    // Checked on the text's length first: an answer too large to keep is not encoded at all.
-    if (text.length * 2 + key.length > this.maxBytes / 4) return undefined;
-    const answer = { text, body: Buffer.from(text) };
     const weight = AnswerCache.weight(key, answer);
     if (weight > this.maxBytes / 4) return undefined;
     const old = this.entries.get(key);
@@ -150,22 +146,22 @@ interface Pending {
   checked: boolean;
 }
 
-/** A cached answer as an execution result: yoga writes its text as it is (the `stringify` it calls). */
-function cachedResult(text: string): ExecutionResult {
-  const result = { stringify: () => text };
+/** A cached answer as an execution result: useAnswerLimit writes its bytes as they are (PREBUILT); another processor (SSE) gets its text. */
+function cachedResult(answer: CachedAnswer): ExecutionResult {
+  const text = () => Buffer.concat(answer.parts, answer.length).toString('utf8');
+  const result: Prebuilt = { [PREBUILT]: answer, stringify: text };
   // Nothing in the answer path reads the data of an error-free result; parsed only if something does.
-  Object.defineProperty(result, 'data', { get: () => (JSON.parse(text) as ExecutionResult).data, enumerable: false });
-  return result as ExecutionResult;
+  Object.defineProperty(result, 'data', { get: () => (JSON.parse(text()) as ExecutionResult).data, enumerable: false });
+  return result as unknown as ExecutionResult;
 }
 
 /**
  * The plugin: looks up before the request is parsed (onParams), decides at execution whether the
- * operation may be cached, and stores the answer's final text (after the size cap, partial and stale
- * errors) when it goes out. Must come after useAnswerLimit, whose result carries the serialised text.
+ * operation may be cached, and keeps the answer's final bytes (after the size cap, partial and stale
+ * errors), as useAnswerLimit built them, when it goes out. Must come after useAnswerLimit.
  */
 export function useAnswerCache(source: LiveInventory, visibility: HostVisibility, cache = new AnswerCache(() => source.generation())): Plugin {
   const pending = new WeakMap<Request, Pending>();
-  const served = new WeakMap<Request, Buffer>();
   return {
     onParams({ params, request, setResult }) {
       if (typeof params.query !== 'string' || params.extensions) return;
@@ -176,8 +172,7 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       const key = JSON.stringify([hosts, params.operationName ?? null, variables, params.query]);
       const answer = cache.get(key);
       if (answer !== undefined) {
-        served.set(request, answer.body);
-        setResult(cachedResult(answer.text));
+        setResult(cachedResult(answer));
         return;
       }
       pending.set(request, { key, generation, variablesOk: !TIME_DEPENDENT_ARGS.some((a) => variables.includes(`"${a}"`)), checked: false });
@@ -194,17 +189,13 @@ export function useAnswerCache(source: LiveInventory, visibility: HostVisibility
       if (request.signal.aborted || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
       const plain = result as ExecutionResult & { stringify?: (r: unknown) => string };
       if (plain.errors !== undefined || plain.extensions !== undefined || plain.data === undefined || plain.data === null) return;
-      const kept = cache.set(entry.key, entry.generation, (plain.stringify ?? JSON.stringify)(result));
-      // This answer too goes out as the bytes just made, not encoded a second time.
-      if (kept) served.set(request, kept.body);
-    },
-    // A JSON answer from (or just put in) the cache goes out as its stored bytes, with the headers yoga gave
-    // it: writing the text would encode it again on every request (~3 ms per MB). SSE and multipart answers
-    // keep yoga's body.
-    onResponse({ request, response, setResponse, fetchAPI }) {
-      const body = served.get(request);
-      if (!body || response.status !== 200 || !/^application\/(graphql-response\+)?json\b/.test(response.headers.get('content-type') ?? '')) return;
-      setResponse(new fetchAPI.Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: response.headers }));
+      // The bytes useAnswerLimit wrote (a JSON answer); for another processor (SSE), its text.
+      let answer = builtAnswer(request);
+      if (!answer) {
+        const body = Buffer.from((plain.stringify ?? JSON.stringify)(result));
+        answer = { parts: [body], length: body.length };
+      }
+      cache.set(entry.key, entry.generation, answer);
     },
   };
 }
