@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { HostError } from '../docker/errors.js';
 import type { HostImage } from '../docker/normalize.js';
 import { referenceProblem } from '../inventory/reference-syntax.js';
 import type { EngineEvent } from '../live/events.js';
@@ -26,6 +27,9 @@ interface ImageEventShape {
 
 const ID = /^(sha256:)?[a-f0-9]{64}$/;
 
+/** How long ImageEvent.image waits before asking a host again whose list answered with an error. */
+const LIST_RETRY_MS = 200;
+
 /** A name the engine gave that is an image reference (not an ID, and not e.g. Podman's archive path). */
 const asReference = (name: string | undefined): string | null => (name && !ID.test(name) && referenceProblem(name) === undefined ? name : null);
 
@@ -43,7 +47,13 @@ async function imageAfter(ctx: Context, e: ImageEventShape): Promise<HostImage |
   try {
     // Mirror: the reload this event asked for, so the image is as it is after the event.
     if (isLive(source)) await source.whenCurrent(e.host);
-    const images = await source.images(e.host);
+    const images = await source.images(e.host).catch(async (err: unknown) => {
+      // Podman 4.3 answers 500 to a list made while another request changes its storage (seen beside an
+      // import): the engine is there, so once more, a moment later, before saying null.
+      if (!(err instanceof HostError) || err.code !== 'HOST_ERROR') throw err;
+      await new Promise((resolve) => setTimeout(resolve, LIST_RETRY_MS));
+      return source.images(e.host);
+    });
     if (e.imageId === null && e.reference === null) return null;
     const hit = images.find((i) => i.id === e.imageId || (e.reference !== null && i.repoTags.includes(e.reference)));
     return hit ? { host: e.host, image: hit } : null;

@@ -201,3 +201,39 @@ describe('imageEvents from Podman-shaped lines', () => {
     ]);
   });
 });
+
+describe('ImageEvent.image when the engine fails a list once', () => {
+  it('asks once more: Podman answers 500 to a list made while another request changes its storage', async () => {
+    const hex = 'b'.repeat(64);
+    const dir = mkdtempSync(join(tmpdir(), 'fg-events-'));
+    const socket = join(dir, 'e.sock');
+    let lists = 0;
+    const server = http.createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/v\d+\.\d+/, '');
+      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json', 'api-version': '1.41' }).end(JSON.stringify(body));
+      if (path === '/events') {
+        res.writeHead(200, { 'content-type': 'application/json', 'api-version': '1.41' });
+        res.write(line(1_700_000_000_000_000_001n, 'tag', hex, 'docker.io/live/pod:1'));
+        return;
+      }
+      if (path === '/images/json') {
+        if (++lists === 1) return json(500, { message: 'layer not known' });
+        return json(200, [{ Id: `sha256:${hex}`, ParentId: '', RepoTags: ['docker.io/live/pod:1'], RepoDigests: [], Created: 1_700_000_000, Size: 1, SharedSize: -1, VirtualSize: 1, Labels: {}, Containers: -1 }]);
+      }
+      json(404, { message: 'no such path' });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    cleanups.push(() => {
+      server.closeAllConnections();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const app = createLiveApp([{ name: 'pod', endpoint: `unix://${socket}` }]);
+    cleanups.push(() => app.close());
+    const s = await subscribe<{ imageEvents: { action: string; image: { id: string; repoTags: string[] } | null } }>(app.app, 'subscription { imageEvents { action image { id repoTags } } }');
+    cleanups.push(s.close);
+    const [seen] = await s.until((evs) => evs.length >= 1, 5_000);
+    expect(seen!.imageEvents).toEqual({ action: 'tag', image: { id: `sha256:${hex}`, repoTags: ['docker.io/live/pod:1'] } });
+    expect(lists).toBe(2);
+  });
+});
