@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { allPids, procAlive, procCmdline } from './procs.js';
 
@@ -96,5 +96,20 @@ export function unmountUnderSync(dir: string): void {
         // best effort
       }
     }
+  }
+}
+
+/**
+ * A private daemon's destroy (dockerd here, Podman in the tests): stop it, whatever that throws; then
+ * `stopped()`, unmount and remove its dir, and `removed()`.
+ */
+export async function stopThenRemoveDir(stop: () => Promise<void>, dir: string, stopped: () => void, removed: () => void): Promise<void> {
+  try {
+    await stop();
+  } finally {
+    stopped();
+    await unmountUnder(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    removed();
   }
 }

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineRequest } from './engine-api.js';
-import { pidsMentioning, unmountUnder, unmountUnderSync } from './engine-cleanup.js';
+import { pidsMentioning, stopThenRemoveDir, unmountUnderSync } from './engine-cleanup.js';
 import type { Engine } from './engine.js';
 import { killAll, tail, tryKill } from './procs.js';
 import { waitedFor, within } from './wait.js';
@@ -210,16 +210,12 @@ export class EngineImpl implements Engine {
   }
 
   destroy(): Promise<void> {
-    this.destroying ??= (async () => {
-      try {
-        await this.stop();
-      } finally {
-        this.destroyed = true;
-        await unmountUnder(this.dir);
-        await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-        live.delete(this);
-      }
-    })();
+    this.destroying ??= stopThenRemoveDir(
+      () => this.stop(),
+      this.dir,
+      () => (this.destroyed = true),
+      () => live.delete(this),
+    );
     return this.destroying;
   }
 

@@ -20,7 +20,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { engineRequest } from '../../src/dev/engine-api.js';
-import { unmountUnder, unmountUnderSync } from '../../src/dev/engine-cleanup.js';
+import { stopThenRemoveDir, unmountUnderSync } from '../../src/dev/engine-cleanup.js';
 import { buildImageTar, createContainer, importImage, loadImages, saveAndLoad } from '../../src/dev/images.js';
 import { descendants, killAll, tail, tryKill } from '../../src/dev/procs.js';
 import { waitedFor, within } from '../../src/dev/wait.js';
@@ -196,16 +196,12 @@ class PodmanImpl implements PodmanHost {
   }
 
   destroy(): Promise<void> {
-    this.destroying ??= (async () => {
-      try {
-        await this.stop();
-      } finally {
-        this.destroyed = true;
-        await unmountUnder(this.dir);
-        await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-        live.delete(this);
-      }
-    })();
+    this.destroying ??= stopThenRemoveDir(
+      () => this.stop(),
+      this.dir,
+      () => (this.destroyed = true),
+      () => live.delete(this),
+    );
     return this.destroying;
   }
 
