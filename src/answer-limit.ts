@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { processRegularResult, type Plugin } from 'graphql-yoga';
-import { answerBytes, type AnswerBytes } from './answer-text.js';
+import { answerBytes, PrewrittenJson, type AnswerBytes } from './answer-text.js';
 
 /** How often (in JSON values) the size count looks at whether the client is still there. */
 const ABORT_CHECK_EVERY = 4096;
@@ -31,6 +31,7 @@ export function jsonBytesUpTo(value: unknown, max: number, signal?: AbortSignal)
       case 'bigint':
         return add(String(v).length);
       case 'object': {
+        if (v instanceof PrewrittenJson) return add(v.length);
         const json = (v as { toJSON?: () => unknown }).toJSON;
         if (typeof json === 'function') return walk(json.call(v));
         if (Array.isArray(v)) {

@@ -12,13 +12,30 @@
  */
 
 /** Text is encoded to bytes at about this many characters (small strings stay in V8's young generation). */
-const PIECE_CHARS = 16 * 1024;
+export const PIECE_CHARS = 16 * 1024;
 /** Bytes written between two yields to the event loop (~1-2 ms of work here). */
 export const SLICE_BYTES = 128 * 1024;
 /** A subtree of at most this many values is stringified by one JSON.stringify call. */
 const SMALL_VALUES = 64;
 /** At most this many small list items are stringified by one JSON.stringify call. */
 const RUN_ITEMS = 32;
+
+/**
+ * A value whose JSON is already written (as UTF-8 bytes, in pieces): a connection's nodes written by
+ * direct-nodes.ts. The answer's walk copies its bytes as they are; anything else that serialises the
+ * result gets the very values back from toJSON.
+ */
+export class PrewrittenJson {
+  constructor(
+    readonly parts: readonly Buffer[],
+    /** Bytes in all parts. */
+    readonly length: number,
+  ) {}
+
+  toJSON(): unknown {
+    return JSON.parse(Buffer.concat(this.parts, this.length).toString('utf8'));
+  }
+}
 
 /** Thrown inside the walk when the answer passes its cap. */
 class Over extends Error {}
@@ -27,6 +44,7 @@ class Over extends Error {}
 function small(v: unknown, budget: { n: number }): boolean {
   if (--budget.n < 0) return false;
   if (typeof v !== 'object' || v === null) return true;
+  if (v instanceof PrewrittenJson) return false;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (!small(v[i], budget)) return false;
     return true;
@@ -45,6 +63,15 @@ class Writer {
   add(text: string): void {
     this.piece += text;
     if (this.piece.length >= PIECE_CHARS) this.flush();
+  }
+
+  /** Bytes written already (a PrewrittenJson's): they follow the text added so far. */
+  addBytes(bytes: Buffer): void {
+    this.flush();
+    this.bytes += bytes.length;
+    this.sinceYield += bytes.length;
+    if (this.bytes > this.maxBytes) throw new Over();
+    this.parts.push(bytes);
   }
 
   flush(): void {
@@ -67,6 +94,13 @@ const skipped = (v: unknown) => v === undefined || typeof v === 'function' || ty
  * answers hold no such values in their data, so only '' vs the key could differ, and nothing here reads it).
  */
 function* walk(v: unknown, out: Writer, sliceBytes: number): Generator<void, void, void> {
+  if (v instanceof PrewrittenJson) {
+    for (const part of v.parts) {
+      out.addBytes(part);
+      if (out.sinceYield >= sliceBytes) yield;
+    }
+    return;
+  }
   if (typeof v !== 'object' || v === null || typeof (v as { toJSON?: unknown }).toJSON === 'function' || small(v, { n: SMALL_VALUES })) {
     out.add(JSON.stringify(v) ?? 'null');
     return;

@@ -84,7 +84,7 @@ export function createApp(given: AppDeps): App {
       ...(deps.config.graphiql ? [useCachedGraphiQL({ title: 'fleetgraph', defaultTabs: GRAPHIQL_TABS, defaultQuery: GRAPHIQL_TABS[0]!.query }, '/graphql')] : []),
       ...securityPlugins(deps.config, visibility.tokens),
       usePartialErrors(),
-      ...executionPlugins(),
+      ...executionPlugins(deps.config.limits.maxAnswerBytes),
       useStaleMirror(),
       // after graphql-jit's: the live-query store wraps whatever execute function is in place
       ...liveQueryPlugins(deps),

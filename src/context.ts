@@ -10,6 +10,7 @@ import type { HostVisibility } from './visibility.js';
 import type { UpdateChecker } from './registry/checker.js';
 import { RequestUpdates } from './registry/updates.js';
 import type { Metrics } from './metrics.js';
+import type { DirectNodes } from './schema/direct-nodes.js';
 import { currentRequestId, requestIdFrom } from './request-id.js';
 
 /** What the app is built from; tests and the server pass their own. */
@@ -43,6 +44,11 @@ export class PartialErrors {
     if (!this.seen.has(key)) this.seen.set(key, gql);
   }
 
+  /** How many errors are recorded. */
+  get size(): number {
+    return this.seen.size;
+  }
+
   list(): GraphQLError[] {
     return [...this.seen.values()];
   }
@@ -60,6 +66,8 @@ export interface Context {
   filters: RequestFilters;
   /** This request's view of registry update checks (ImageSummary.updates, the updateStatus filter). */
   updates: RequestUpdates;
+  /** Set for plain queries (direct-nodes.ts): connection nodes written straight to JSON text. */
+  directNodes?: DirectNodes;
   /** This request's id (request-id.ts): the server's, sent in X-Request-Id and in its log lines; a new one without a server. */
   requestId: string;
 }

@@ -11,6 +11,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from './context.js';
 import { usePrefetch } from './schema/prefetch.js';
+import { useDirectNodes } from './schema/direct-nodes.js';
 
 /**
  * A request graphql-jit cannot start (variables that do not coerce) comes back without data, as from
@@ -34,6 +35,6 @@ function useRequestErrorStatus(): Plugin<Context> {
   };
 }
 
-export function executionPlugins(): Array<Plugin<Context>> {
-  return [usePrefetch(), useGraphQlJit() as Plugin<Context>, useRequestErrorStatus()];
+export function executionPlugins(maxAnswerBytes: number): Array<Plugin<Context>> {
+  return [usePrefetch(), useDirectNodes(maxAnswerBytes), useGraphQlJit() as Plugin<Context>, useRequestErrorStatus()];
 }

@@ -1,0 +1,114 @@
+import { execute, parse, type ExecutionResult } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { answerBytes } from '../../src/answer-text.js';
+import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { DirectNodes, splice } from '../../src/schema/direct-nodes.js';
+import { schema } from '../../src/schema/index.js';
+import { createFakeApp, fakeId, fakeImage, fakeSource } from '../helpers/fake-source.js';
+
+/**
+ * Connection nodes written straight to JSON text (direct-nodes.ts) must be, byte for byte, what the
+ * ordinary execution writes: graphql-js's own executor (no jit, no plugins) over the same source is the
+ * oracle, and the app's answer through app.fetch is compared with it as text.
+ */
+const images = {
+  a: [
+    fakeImage({
+      id: fakeId(1),
+      parentId: fakeId(9),
+      repoTags: ['a/b:c', 'x"y:1', 'ünï/cödé:😀'],
+      repoDigests: ['a/b@sha256:' + 'f'.repeat(64)],
+      created: 0,
+      size: 2 ** 53 - 1,
+      virtualSize: null,
+      labels: { 'q"uote': 'back\\slash', ctl: '\u0001\n\t\u001f', emoji: '😀', lone: '\ud800', 'é': 'ü', '': '', '<script>': '\u2028\u2029' },
+    }),
+    fakeImage({ id: fakeId(2), created: 253_402_300_799, size: 0, virtualSize: 5, labels: {} }),
+  ],
+  b: [
+    fakeImage({ id: fakeId(3), repoTags: ['b:1', 'a:2'], created: 1_700_000_000, size: 77, labels: { z: '1', a: '2' } }),
+    fakeImage({ id: fakeId(1), created: 1_700_000_001, size: 12 }),
+  ],
+};
+
+function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = images) {
+  const source = fakeSource({ images: imagesByHost });
+  const t = createFakeApp(source);
+  const config = loadConfig({ hosts: source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, {});
+  /** graphql-js's executor, with (direct) or without connection nodes written as text. */
+  const reference = async (query: string, variables?: Record<string, unknown>, direct = false) => {
+    const ctx = createContext({ source, config });
+    if (direct) ctx.directNodes = new DirectNodes(1e9);
+    const result = (await execute({ schema, document: parse(query), contextValue: ctx, variableValues: variables })) as ExecutionResult;
+    if (ctx.directNodes) splice(result.data, ctx.directNodes);
+    return { result, splices: ctx.directNodes?.splices.length ?? 0 };
+  };
+  const answer = async (query: string, variables?: Record<string, unknown>) => {
+    const res = await t.app.fetch('http://fleetgraph/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return res.text();
+  };
+  return { reference, answer };
+}
+
+const WIRE = '{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }';
+
+describe('connection nodes written as text', () => {
+  it.each([
+    ['the wire fields', WIRE, 1],
+    [
+      'aliases, __typename, any order, a field twice under two names',
+      '{ all: images { n: nodes { __typename host { __typename n: name } labels { __typename v: value k: key } size id i2: id createdAt virtualSize parentId repoDigests repoTags created } totalCount } }',
+      1,
+    ],
+    ['two lists under aliases', '{ a: images(hosts: ["a"]) { nodes { id } } b: images(hosts: ["b"], orderBy: [{ field: SIZE, direction: ASC }]) { totalCount nodes { size } } }', 2],
+    ['lists inside a list (Host.images)', '{ hosts { name images { nodes { id repoTags } } } }', 2],
+    ['a page with variables', 'query Q($n: Int) { images(first: $n) { pageInfo { hasNextPage } nodes { id } } }', 1],
+  ])('%s: the same text as graphql-js, written directly', async (_name, query, lists) => {
+    const { reference, answer } = setup();
+    const variables = { n: 3 };
+    const plain = await reference(query, variables);
+    expect(plain.result.errors).toBeUndefined();
+    const direct = await reference(query, variables, true);
+    // The lists were written as text (the test fails if the direct path was not taken) ...
+    expect(direct.splices).toBe(lists);
+    // ... and read back, and as the answer's bytes, they are what the executor wrote.
+    expect(JSON.stringify(direct.result)).toBe(JSON.stringify(plain.result));
+    const bytes = await answerBytes(direct.result, 1e9);
+    expect(Buffer.concat(bytes!.parts).toString('utf8')).toBe(JSON.stringify(plain.result));
+    expect(await answer(query, variables)).toBe(JSON.stringify(plain.result));
+  });
+
+  it.each([
+    ['a field that needs loaders (sharedSize)', '{ images { nodes { id sharedSize } } }'],
+    ['a field with arguments', '{ images { nodes { id label(key: "ctl") } } }'],
+    ['a fragment', '{ images { nodes { ...F } } } fragment F on ImageSummary { id size }'],
+    ['an inline fragment', '{ images { nodes { ... on ImageSummary { id } } } }'],
+    ['a directive', '{ images { nodes { id size @include(if: true) } } }'],
+  ])('%s: left to the executor, the same text', async (_name, query) => {
+    const { reference, answer } = setup();
+    const plain = await reference(query);
+    expect(plain.result.errors).toBeUndefined();
+    const direct = await reference(query, undefined, true);
+    expect(direct.splices).toBe(0);
+    expect(await answer(query)).toBe(JSON.stringify(plain.result));
+  });
+
+  it('a value the schema cannot carry: the executor answers (its error and nulls), not the text', async () => {
+    const bad = { a: [fakeImage({ id: fakeId(1) }), fakeImage({ id: fakeId(2), size: 2 ** 60 })] };
+    const { reference, answer } = setup(bad);
+    const plain = await reference(WIRE);
+    expect(plain.result.errors?.length).toBeGreaterThan(0);
+    const direct = await reference(WIRE, undefined, true);
+    expect(direct.splices).toBe(0);
+    const body = JSON.parse(await answer(WIRE)) as ExecutionResult;
+    expect(body.data).toEqual(plain.result.data);
+    // (graphql-js stops at the item's first unsafe number, graphql-jit reports each: size and virtualSize.)
+    const answered = body.errors!.map((e) => JSON.stringify([e.message, e.path]));
+    for (const e of plain.result.errors!) expect(answered).toContain(JSON.stringify([e.message, e.path]));
+  });
+});
