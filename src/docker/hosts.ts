@@ -17,6 +17,7 @@ import type { HostConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { HostError, type HostErrorCode } from './errors.js';
 import { createDocker, dialGet, modemAgent } from './modem.js';
+import { ItemMemo } from './json-chunks.js';
 import { apiAtLeast } from './normalize.js';
 import { ApiVersionTooOld, apiVersionHeader, DISK_USAGE_BUSY, readResponse } from './response.js';
 import { dockerOptions } from './transport.js';
@@ -93,6 +94,8 @@ export class EngineClient {
   private readonly breaker: CircuitBreaker<[string, Record<string, string>, number], EngineResponse>;
   /** Engine calls in flight (and answers kept for their reuse time), by path and query. */
   private readonly shared = new Map<string, Promise<EngineResponse>>();
+  /** The items of the last image list answered, per call (path and query): unchanged images are not parsed again. */
+  private readonly memos = new Map<string, ItemMemo>();
   /** Failed calls in a row: a host that stops answering opens its breaker without waiting for its old successes to age out. */
   private failuresInARow = 0;
   /** When the engine last answered a request (ms since 1970); undefined until it has. */
@@ -275,14 +278,24 @@ export class EngineClient {
           return finish(headerError);
         }
         // Error bodies are read there, capped, and never quoted (daemons put socket paths and addresses in them).
-        readResponse(this.name, res, this.options.maxResponseBytes, controller.signal).then((body) => finish(null, { body, apiVersion }), finish);
+        readResponse(this.name, res, this.options.maxResponseBytes, controller.signal, this.memoFor(path, query)).then((body) => finish(null, { body, apiVersion }), finish);
       });
     });
+  }
+
+  /** The item memo of an image list call (json-chunks.ts); other calls have none. */
+  private memoFor(path: string, query: Record<string, string>): ItemMemo | undefined {
+    if (path !== '/images/json') return undefined;
+    const key = new URLSearchParams(query).toString();
+    let memo = this.memos.get(key);
+    if (!memo) this.memos.set(key, (memo = new ItemMemo()));
+    return memo;
   }
 
   close(): void {
     this.breaker.shutdown();
     this.shared.clear();
+    this.memos.clear();
     modemAgent(this.docker)?.destroy();
   }
 }

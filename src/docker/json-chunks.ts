@@ -78,11 +78,12 @@ export async function parseJsonYielding(
   chunks: Buffer | readonly Buffer[],
   signal?: AbortSignal,
   sizes: SliceSizes = { threshold: SLICE_THRESHOLD, slice: SLICE_CHARS, yieldAfter: YIELD_CHARS },
+  memo?: ItemMemo,
 ): Promise<unknown> {
   const list = Buffer.isBuffer(chunks) ? [chunks] : chunks;
   let size = 0;
   for (const c of list) size += c.length;
-  if (size <= sizes.threshold) return parse((list.length === 1 ? list[0]! : Buffer.concat(list, size)).toString('utf8'));
+  if (size <= sizes.threshold && !memo) return parse((list.length === 1 ? list[0]! : Buffer.concat(list, size)).toString('utf8'));
   const texts = textPieces(list);
   let p = 0;
   let i = 0;
@@ -91,7 +92,40 @@ export async function parseJsonYielding(
     if (i < texts[p]!.length) break;
   }
   if (p === texts.length || texts[p]!.charCodeAt(i) !== 0x5b) return parse(texts.join(''));
-  return parseList(texts, p, i + 1, sizes, signal);
+  return parseList(texts, p, i + 1, sizes, signal, memo);
+}
+
+/** The values of an item memo: the text each was parsed from is its key (kept, so later answers' texts need not be). */
+interface Remembered {
+  text: string;
+  value: unknown;
+}
+
+/**
+ * The items of the last answer to one engine call (one host's image list), by their exact text. An
+ * engine answers an unchanged image with the same bytes, so an item whose text is in the memo is not
+ * parsed again: the value parsed from that text before is used (and its checked and normalised record,
+ * which normalize.ts keeps by that value). Values are shared between answers: nothing may change them.
+ * Only the last successful answer's items are kept (a changed or removed image drops out), and none when
+ * that answer had more than MAX_ITEMS items.
+ */
+export class ItemMemo {
+  static readonly MAX_ITEMS = 50_000;
+  private items = new Map<string, Remembered>();
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** @internal parseList's: the memo as it was before this answer. */
+  current(): ReadonlyMap<string, Remembered> {
+    return this.items;
+  }
+
+  /** @internal parseList's: the items of an answer that parsed whole replace the memo's. */
+  replace(items: Map<string, Remembered>): void {
+    this.items = items.size <= ItemMemo.MAX_ITEMS ? items : new Map();
+  }
 }
 
 /**
@@ -100,8 +134,43 @@ export async function parseJsonYielding(
  * every slice must itself parse as a list of values, so the body parses as a whole exactly when all
  * slices do (an empty slice is refused).
  */
-async function parseList(texts: string[], p: number, i: number, sizes: SliceSizes, signal?: AbortSignal): Promise<unknown[]> {
+async function parseList(texts: string[], p: number, i: number, sizes: SliceSizes, signal?: AbortSignal, memo?: ItemMemo): Promise<unknown[]> {
   const out: unknown[] = [];
+  // With a memo, the list is cut at every item: an item met before takes its value from the memo, the
+  // others are parsed together (as one `[a,b,...]` of about `sizes.slice` characters) into their places.
+  const before = memo?.current();
+  const next = new Map<string, Remembered>();
+  let missed: string[] = [];
+  let missedAt: number[] = [];
+  let missedChars = 0;
+  const parseMissed = () => {
+    if (missed.length === 0) return;
+    const values = parse(`[${missed.join(',')}]`) as unknown[];
+    for (let k = 0; k < values.length; k++) {
+      out[missedAt[k]!] = values[k];
+      next.set(missed[k]!, { text: missed[k]!, value: values[k] });
+    }
+    missed = [];
+    missedAt = [];
+    missedChars = 0;
+  };
+  const remember = (text: string) => {
+    // An empty element (or only spaces) is refused, as JSON.parse would.
+    if (text.length === 0 || ((isSpace(text.charCodeAt(0)) || isSpace(text.charCodeAt(text.length - 1))) && text.trim() === '')) throw new MalformedJson('empty array element');
+    const hit = before!.get(text);
+    if (hit) {
+      out.push(hit.value);
+      next.set(hit.text, hit);
+    } else {
+      missedAt.push(out.length);
+      out.push(undefined);
+      missed.push(text);
+      missedChars += text.length;
+      if (missedChars >= sizes.slice) parseMissed();
+    }
+    first = false;
+    sinceYield += text.length;
+  };
   const yieldAfter = sizes.yieldAfter ?? YIELD_CHARS;
   let depth = 0;
   let inString = false;
@@ -112,6 +181,7 @@ async function parseList(texts: string[], p: number, i: number, sizes: SliceSize
   let first = true;
   /** Parses one slice's text (an empty one only as the whole of an empty array). */
   const take = (text: string, closing: boolean) => {
+    if (before && !(first && closing && text.trim() === '')) return remember(text);
     if (text.trim() === '') {
       if (!(first && closing)) throw new MalformedJson('empty array element');
     } else {
@@ -163,8 +233,12 @@ async function parseList(texts: string[], p: number, i: number, sizes: SliceSize
         take(carried.join('') + t.slice(from, i), true);
         for (let k = i + 1; k < t.length; k++) if (!isSpace(t.charCodeAt(k))) throw new MalformedJson('data after the array');
         for (let q = p + 1; q < texts.length; q++) if (texts[q]!.trim() !== '') throw new MalformedJson('data after the array');
+        if (memo) {
+          parseMissed();
+          memo.replace(next);
+        }
         return out;
-      } else if (c === COMMA && depth === 0 && carriedChars + i - from >= sizes.slice) {
+      } else if (c === COMMA && depth === 0 && (before !== undefined || carriedChars + i - from >= sizes.slice)) {
         take(carried.length ? carried.join('') + t.slice(from, i) : t.slice(from, i), false);
         carried = [];
         carriedChars = 0;

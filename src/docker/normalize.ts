@@ -78,14 +78,29 @@ export function normalizeImageListWithManifests(body: unknown): Promise<ImageRec
   return normalizeList(body, true);
 }
 
+/**
+ * Each engine item's record, by the item's value, with and without manifests: an item an answer shares
+ * with the one before (json-chunks.ts ItemMemo) is checked and normalised once. Records are never changed.
+ */
+const records = [new WeakMap<object, ImageRecord>(), new WeakMap<object, ImageRecord>()] as const;
+
 async function normalizeList(body: unknown, manifests: boolean): Promise<ImageRecord[]> {
   // (zod's own array check would copy 200,000 items in one go; a non-array still gets its ZodError.)
   const items: unknown[] = Array.isArray(body) ? body : z.array(z.unknown()).parse(body);
+  const known = records[manifests ? 1 : 0];
   const out: ImageRecord[] = [];
   for (let start = 0; start < items.length; start += CHUNK) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const end = Math.min(items.length, start + CHUNK);
-    for (let i = start; i < end; i++) out.push(normalizeImage(checkEngineImage(items[i], i), manifests));
+    for (let i = start; i < end; i++) {
+      const item = items[i];
+      let record = typeof item === 'object' && item !== null ? known.get(item) : undefined;
+      if (!record) {
+        record = normalizeImage(checkEngineImage(item, i), manifests);
+        if (typeof item === 'object' && item !== null) known.set(item, record);
+      }
+      out.push(record);
+    }
   }
   return out;
 }

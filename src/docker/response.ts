@@ -1,7 +1,7 @@
 /** Module: reading one engine answer (status, headers, capped body, JSON) into a value or a HostError. */
 import type { IncomingMessage } from 'node:http';
 import { HostError, statusError } from './errors.js';
-import { MalformedJson, parseJsonYielding } from './json-chunks.js';
+import { MalformedJson, parseJsonYielding, type ItemMemo } from './json-chunks.js';
 
 /** The detail of dockerd's refusal of an overlapping /system/df (API < 1.42): busy, so worth a retry. */
 export const DISK_USAGE_BUSY = 'disk usage already running';
@@ -68,7 +68,8 @@ export function apiVersionHeader(host: string, res: IncomingMessage): string | u
 }
 
 /** Checks status, type and size of an engine response and parses it. Rejects with a HostError only. */
-export async function readResponse(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<unknown> {
+/** `memo`: the items of the last answer to the same call (json-chunks.ts ItemMemo), for a list answer. */
+export async function readResponse(host: string, res: IncomingMessage, maxBytes: number, signal: AbortSignal, memo?: ItemMemo): Promise<unknown> {
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) {
     // Drained (capped) so a keep-alive connection stays usable; what it says is never reported.
@@ -99,7 +100,7 @@ export async function readResponse(host: string, res: IncomingMessage, maxBytes:
   try {
     // A big list is parsed in slices with yields between them (json-chunks.ts), so a host with
     // 200,000 images does not stop every other request for the seconds one JSON.parse takes.
-    return await parseJsonYielding(body, signal);
+    return await parseJsonYielding(body, signal, undefined, memo);
   } catch (err) {
     if (err instanceof MalformedJson) throw new HostError(host, 'HOST_BAD_RESPONSE', 'malformed JSON');
     throw err instanceof HostError ? err : new HostError(host, 'HOST_TIMEOUT');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedJson, parseJsonYielding } from '../../src/docker/json-chunks.js';
+import { ItemMemo, MalformedJson, parseJsonYielding } from '../../src/docker/json-chunks.js';
 
 /** Slices of a few bytes, so every cut case is met on small bodies. */
 const tiny = { threshold: 0, slice: 3, yieldAfter: 3 };
@@ -58,5 +58,68 @@ describe('parseJsonYielding (big lists parsed in slices)', () => {
     const done = parseJsonYielding(Buffer.from(JSON.stringify(Array.from({ length: 100 }, (_, i) => i))), controller.signal, tiny);
     controller.abort(reason);
     await expect(done).rejects.toBe(reason);
+  });
+});
+
+describe('parseJsonYielding with an item memo (unchanged items are not parsed again)', () => {
+  const image = (i: number, tag = 'a') => ({ Id: `sha256:${i}`, RepoTags: [`t,[${i}]:"${tag}"`], Labels: { 'é': `ü ${i}` } });
+  const body = (list: unknown[], pretty = false) => Buffer.from(pretty ? JSON.stringify(list, null, 1) : JSON.stringify(list));
+
+  it('gives the values parsed before to items whose text is unchanged, and parses the others', async () => {
+    const memo = new ItemMemo();
+    const first = Array.from({ length: 50 }, (_, i) => image(i));
+    const a = (await parseJsonYielding(body(first), undefined, undefined, memo)) as unknown[];
+    expect(a).toEqual(first);
+    expect(memo.size).toBe(50);
+    // Item 3 changed, item 7 removed, one added at the front.
+    const second = [image(99), ...first.filter((_, i) => i !== 7).map((x, i) => (i === 3 ? image(3, 'b') : x))];
+    const b = (await parseJsonYielding(body(second), undefined, undefined, memo)) as unknown[];
+    expect(b).toEqual(second);
+    expect(b[1]).toBe(a[0]);
+    expect(b[4]).not.toBe(a[3]);
+    expect(b[5]).toBe(a[4]);
+    expect(b.filter((x) => a.includes(x))).toHaveLength(48);
+    // Only the last answer's items are kept.
+    expect(memo.size).toBe(50);
+  });
+
+  it('keys items by their exact text: spacing or order inside an item is another text', async () => {
+    const memo = new ItemMemo();
+    const list = Array.from({ length: 5 }, (_, i) => image(i));
+    const a = (await parseJsonYielding(body(list), undefined, undefined, memo)) as unknown[];
+    const b = (await parseJsonYielding(body(list, true), undefined, undefined, memo)) as unknown[];
+    expect(b).toEqual(list);
+    for (let i = 0; i < 5; i++) expect(b[i]).not.toBe(a[i]);
+  });
+
+  it('parses the same values whatever the chunks and slice sizes', async () => {
+    const list = Array.from({ length: 300 }, (_, i) => ({ Id: `sha256:${i}`, RepoTags: [`é ünï ✓ 𝄞 [${i}],"x"`] }));
+    const bytes = body(list);
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 333) }, (_, i) => bytes.subarray(i * 333, (i + 1) * 333));
+    const memo = new ItemMemo();
+    for (const sizes of [undefined, { threshold: 0, slice: 50, yieldAfter: 200 }, tiny]) {
+      expect(await parseJsonYielding(chunks, undefined, sizes, memo)).toEqual(list);
+    }
+  });
+
+  const invalid = ['[1,]', '[,1]', '[1,,2]', '[1, ,2]', '[1}', '[{"a":1]}]', '[1] x', '[1]]', '[', '[{"Id": ', '["abc', '[1 2]', '[{"a":"]"}', '[1,2,3'];
+  it.each(invalid)('refuses %s like JSON.parse, with items of it in the memo', async (text) => {
+    const memo = new ItemMemo();
+    await parseJsonYielding(Buffer.from('[1,2,3,{"a":1},"abc"]'), undefined, undefined, memo);
+    await expect(parseJsonYielding(Buffer.from(text), undefined, undefined, memo)).rejects.toBeInstanceOf(MalformedJson);
+    // A refused answer leaves the memo as it was.
+    expect(memo.size).toBe(5);
+  });
+
+  it('keeps nothing for an answer over MAX_ITEMS items', async () => {
+    const memo = new ItemMemo();
+    const list = Array.from({ length: ItemMemo.MAX_ITEMS + 1 }, (_, i) => i);
+    expect(await parseJsonYielding(body(list), undefined, undefined, memo)).toEqual(list);
+    expect(memo.size).toBe(0);
+  });
+
+  it('parses bodies that are not arrays, and the empty array, as JSON.parse does', async () => {
+    const memo = new ItemMemo();
+    for (const text of ['[]', ' [ ] ', '{"a":[1,2]}', '"x"', '7']) expect(await parseJsonYielding(Buffer.from(text), undefined, undefined, memo)).toEqual(JSON.parse(text));
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { HostRegistry } from '../../src/docker/hosts.js';
-import { apiAtLeast, normalizeImageList, type ImageRecord } from '../../src/docker/normalize.js';
+import { apiAtLeast, normalizeImageList, normalizeImageListWithManifests, type ImageRecord } from '../../src/docker/normalize.js';
 import { EngineSource, type InventorySource } from '../../src/docker/source.js';
 
 const HEX = 'c'.repeat(64);
@@ -119,5 +119,26 @@ describe('64-bit sizes', () => {
     expect(await res.json()).toEqual({
       data: { images: { nodes: [{ size: 5 * 1024 ** 3 + 7, sharedSize: 2 ** 40, virtualSize: 5 * 1024 ** 3 + 7 }] }, fleet: { totalSize: 5 * 1024 ** 3 + 7, uniqueSize: 5 * 1024 ** 3 + 7 } },
     });
+  });
+});
+
+describe('records of engine items met before', () => {
+  it('an item value normalised before gets the same record; a new value, or the manifests list, its own', async () => {
+    const item = { Id: `sha256:${HEX}`, ParentId: '', RepoTags: ['<none>:<none>', 'a:1'], RepoDigests: null, Created: 1, Size: 2, Labels: { k: 'v' } };
+    const [a] = await normalizeImageList([item]);
+    const [b] = await normalizeImageList([item]);
+    expect(b).toBe(a);
+    const [c] = await normalizeImageList([structuredClone(item)]);
+    expect(c).not.toBe(a);
+    expect(c).toEqual(a);
+    const [d] = await normalizeImageListWithManifests([item]);
+    expect(d).not.toBe(a);
+    expect(d!.manifests).toBeNull();
+  });
+
+  it('a bad item is refused every time it is met', async () => {
+    const bad = { Id: `sha256:${HEX}`, Created: 1, Size: -1 };
+    await expect(normalizeImageList([bad])).rejects.toThrow();
+    await expect(normalizeImageList([bad])).rejects.toThrow();
   });
 });
