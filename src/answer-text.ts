@@ -12,7 +12,7 @@
  */
 
 /** Text is encoded to bytes at about this many characters (small strings stay in V8's young generation). */
-export const PIECE_CHARS = 16 * 1024;
+const PIECE_CHARS = 16 * 1024;
 /** Bytes written between two yields to the event loop (~1-2 ms of work here). */
 export const SLICE_BYTES = 128 * 1024;
 /** A subtree of at most this many values is stringified by one JSON.stringify call. */

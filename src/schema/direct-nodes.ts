@@ -38,8 +38,9 @@ import {
   type GraphQLResolveInfo,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { PrewrittenJson, PIECE_CHARS } from '../answer-text.js';
+import { PrewrittenJson } from '../answer-text.js';
 import type { Context } from '../context.js';
+import type { HostImage } from '../inventory/types.js';
 
 /** Fields whose resolvers read their parent only (no context, loaders or arguments): safe to call here. */
 const PURE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -48,6 +49,8 @@ const PURE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   Host: new Set(['name']),
 };
 
+/** Bytes per piece of the written list (as answer-text.ts writes its pieces). */
+const PIECE_BYTES = 16 * 1024;
 /** Items written between two yields to the event loop (~0.5 ms of work). */
 const YIELD_ITEMS = 500;
 
@@ -167,31 +170,57 @@ export class DirectNodes {
  * `nodes` of a connection: the text of the list when it can be written exactly (then an empty list, to be
  * replaced by useDirectNodes), else the list itself.
  */
-export async function directNodes<T>(nodes: T[], ctx: Context, info: GraphQLResolveInfo): Promise<T[]> {
+/**
+ * The bytes last written for an image record (records are never changed, and an unchanged engine item
+ * keeps its record: json-chunks.ts ItemMemo), with the writer and host they were written by. Bytes, not
+ * text: a piece joined from cached strings cost several times more to encode again on every request.
+ */
+const written = new WeakMap<object, { write: Write; host: string; bytes: Buffer }>();
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/**
+ * `nodes` of a connection: the text of the list when it can be written exactly (then an empty list, to be
+ * replaced by useDirectNodes), else the list itself.
+ */
+export async function directNodes(nodes: HostImage[], ctx: Context, info: GraphQLResolveInfo): Promise<HostImage[]> {
   const direct = ctx.directNodes;
   if (!direct || nodes.length === 0 || ctx.partialErrors.size > 0) return nodes;
   const write = planOf(info);
   if (!write) return nodes;
   const parts: Buffer[] = [];
   let length = 0;
-  let piece = '[';
+  let piece: Buffer[] = [OPEN];
+  let pieceBytes = 1;
   const flush = () => {
-    const bytes = Buffer.from(piece, 'utf8');
-    piece = '';
-    length += bytes.length;
-    parts.push(bytes);
+    parts.push(piece.length === 1 ? piece[0]! : Buffer.concat(piece, pieceBytes));
+    length += pieceBytes;
+    piece = [];
+    pieceBytes = 0;
     if (length > direct.maxBytes) throw BAIL;
   };
   try {
     for (let i = 0; i < nodes.length; i++) {
       if (i > 0) {
-        piece += ',';
+        piece.push(COMMA);
+        pieceBytes++;
         if (i % YIELD_ITEMS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      piece += write(nodes[i], ctx, info);
-      if (piece.length >= PIECE_CHARS) flush();
+      const node = nodes[i]!;
+      const last = written.get(node.image);
+      let bytes: Buffer;
+      if (last !== undefined && last.write === write && last.host === node.host) bytes = last.bytes;
+      else {
+        bytes = Buffer.from(write(node, ctx, info), 'utf8');
+        written.set(node.image, { write, host: node.host, bytes });
+      }
+      piece.push(bytes);
+      pieceBytes += bytes.length;
+      if (pieceBytes >= PIECE_BYTES) flush();
     }
-    piece += ']';
+    piece.push(CLOSE);
+    pieceBytes++;
     flush();
   } catch {
     return nodes;

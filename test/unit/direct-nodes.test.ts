@@ -32,8 +32,10 @@ const images = {
   ],
 };
 
-function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = images) {
+function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = images, shared = false) {
   const source = fakeSource({ images: imagesByHost });
+  // shared: the very same record objects on every call (as an engine's unchanged items keep theirs).
+  if (shared) source.images = (host) => Promise.resolve(imagesByHost[host] ?? []);
   const t = createFakeApp(source);
   const config = loadConfig({ hosts: source.hostNames().map((h) => `${h}=unix:///nonexistent/${h}.sock`) }, {});
   /** graphql-js's executor, with (direct) or without connection nodes written as text. */
@@ -96,6 +98,19 @@ describe('connection nodes written as text', () => {
     const direct = await reference(query, undefined, true);
     expect(direct.splices).toBe(0);
     expect(await answer(query)).toBe(JSON.stringify(plain.result));
+  });
+
+  it('records met again (the same objects) are written from their last text only for the same selection and host', async () => {
+    const same = fakeImage({ id: fakeId(5), repoTags: ['s:1'], labels: { k: 'v' } });
+    const { reference, answer } = setup({ a: [...images.a, same], b: [...images.b, same] }, true);
+    const queries = [
+      WIRE,
+      '{ images { nodes { host { name } id } } }',
+      WIRE,
+      '{ hosts { images { nodes { labels { value } host { name } } } } }',
+      '{ images { nodes { host { name } id } } }',
+    ];
+    for (const query of [...queries, ...queries]) expect(await answer(query)).toBe(JSON.stringify((await reference(query)).result));
   });
 
   it('a value the schema cannot carry: the executor answers (its error and nulls), not the text', async () => {
