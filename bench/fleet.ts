@@ -53,8 +53,13 @@ function stats(samples: number[]): Stats {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 const rawGet = (socket: string, path: string) => rawGetVia(socket, path, agent);
 
-/** Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost. */
-async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
+/**
+ * Raw vs wire fields over fake engines (each answering after `slowMs`): the gateway's own cost.
+ * `changed`: every image of every engine changes (a label) before each request, so nothing the gateway
+ * kept from the answer before is reused (json-chunks.ts ItemMemo, direct-nodes.ts): the first answer
+ * after a change; otherwise the engines answer the same bytes each time, as a fleet between polls mostly does.
+ */
+async function fakeFleet(k: number, m: number, slowMs: number, runs: number, changed = false) {
   const fakes: FakeEngine[] = [];
   try {
     for (let i = 0; i < k; i++) fakes.push(await startFakeEngine(`f${i}`));
@@ -69,6 +74,7 @@ async function fakeFleet(k: number, m: number, slowMs: number, runs: number) {
       const fg: number[] = [];
       await gw.ask('reset');
       for (let i = 0; i < runs; i++) {
+        if (changed) for (const f of fakes) for (const image of f.images) image.Labels = { ...image.Labels, run: String(i) };
         raw.push(await time(() => Promise.all(fakes.map((f) => rawGet(f.socket, '/images/json')))));
         fg.push(await time(() => gw.query(WIRE)));
       }
@@ -162,8 +168,9 @@ async function main(): Promise<void> {
     gw = undefined;
 
     const many = await fakeFleet(100, 100, 5, Math.max(10, Math.floor(ITERATIONS / 2)));
-    const growth = GROWTH ? [] as Array<Awaited<ReturnType<typeof fakeFleet>>> : undefined;
-    if (growth) for (const m of [1000, 5000]) for (const k of [1, 4, 8]) growth.push(await fakeFleet(k, m, 0, 8));
+    const manyChanged = await fakeFleet(100, 100, 5, Math.max(10, Math.floor(ITERATIONS / 2)), true);
+    const growth = GROWTH ? [] as Array<{ same: Awaited<ReturnType<typeof fakeFleet>>; changed: Awaited<ReturnType<typeof fakeFleet>> }> : undefined;
+    if (growth) for (const m of [1000, 5000]) for (const k of [1, 4, 8]) growth.push({ same: await fakeFleet(k, m, 0, 8), changed: await fakeFleet(k, m, 0, 8, true) });
 
     const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])) as Record<string, Stats>;
     const ratio = (a: Stats, b: Stats) => a.median / b.median;
@@ -200,18 +207,23 @@ ${row('fleetgraph: totalCount only', s.count!, s.raw!)}
 ${row('fleetgraph: 20-item page sorted by size', s.page!, s.raw!)}
 ${cli ? row('docker CLI: `docker -H … images` per host, in sequence', cli, s.raw!) : '| docker CLI | not installed | | |'}
 
+The engines answer the same bytes on every call here (as a fleet between two polls mostly does): fleetgraph then
+reuses what it parsed and wrote for each unchanged image (json-chunks.ts ItemMemo, direct-nodes.ts). The rows marked
+"every image changed" change every image on every engine before each request, so nothing is reused.
+
 ## Many hosts (fake engines: 100 × 100 images, each call answered after 5 ms)
 
 | what | median ms | p90 ms | × raw |
 | --- | --- | --- | --- |
 ${row('raw', many.raw, many.raw)}
 ${row('fleetgraph: wire fields', many.fleetgraph, many.raw)}
+${row('fleetgraph: wire fields, every image changed before each request', manyChanged.fleetgraph, manyChanged.raw)}
 
 ${growth ? `## Growth (fake engines answering at once: the gateway's own cost; wire fields, 8 runs each)
 
-| K hosts | M images/host | raw median ms | fleetgraph median ms | × raw | gateway CPU ms / 1000 images | peak RSS MiB | event-loop max ms |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-${growth.map((g) => `| ${g.k} | ${g.m} | ${ms(g.raw.median)} | ${ms(g.fleetgraph.median)} | ${r2(ratio(g.fleetgraph, g.raw))} | ${ms(g.cpuMsPer1000)} | ${g.peakRssMiB.toFixed(0)} | ${ms(g.delayMaxMs)} |`).join('\n')}
+| K hosts | M images/host | raw median ms | fleetgraph median ms | × raw | gateway CPU ms / 1000 images | peak RSS MiB | event-loop max ms | every image changed: × raw | CPU ms / 1000 images |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${growth.map(({ same: g, changed: c }) => `| ${g.k} | ${g.m} | ${ms(g.raw.median)} | ${ms(g.fleetgraph.median)} | ${r2(ratio(g.fleetgraph, g.raw))} | ${ms(g.cpuMsPer1000)} | ${g.peakRssMiB.toFixed(0)} | ${ms(g.delayMaxMs)} | ${r2(ratio(c.fleetgraph, c.raw))} | ${ms(c.cpuMsPer1000)} |`).join('\n')}
 ` : '(growth table skipped: --no-growth)\n'}
 ## Targets (issue 11)
 
@@ -222,7 +234,7 @@ Verdict: ${verdict(checks)}
     const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}fleet.md`, report);
-    writeFileSync(`${dir}fleet.json`, JSON.stringify({ at: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3 }, node: process.version, K, M, perHost, iterations: ITERATIONS, stats: s, cli, many, growth, small, twoHostCold, twoHostWarm, wireDelay, peakRss, checks }, null, 2) + '\n');
+    writeFileSync(`${dir}fleet.json`, JSON.stringify({ at: new Date().toISOString(), machine: { cores: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 1024 ** 3 }, node: process.version, K, M, perHost, iterations: ITERATIONS, stats: s, cli, many, manyChanged, growth, small, twoHostCold, twoHostWarm, wireDelay, peakRss, checks }, null, 2) + '\n');
     process.stdout.write(report);
     if (verdict(checks) !== 'PASS') process.exitCode = 1;
   } finally {
