@@ -102,13 +102,30 @@ describe('parseJsonYielding with an item memo (unchanged items are not parsed ag
     }
   });
 
-  const invalid = ['[1,]', '[,1]', '[1,,2]', '[1, ,2]', '[1}', '[{"a":1]}]', '[1] x', '[1]]', '[', '[{"Id": ', '["abc', '[1 2]', '[{"a":"]"}', '[1,2,3'];
+  const invalid = [
+    ...['[1,]', '[,1]', '[1,,2]', '[1, ,2]', '[1}', '[{"a":1]}]', '[1] x', '[1]]', '[', '[{"Id": ', '["abc', '[1 2]', '[{"a":"]"}', '[1,2,3'],
+    // the remembered answer itself, spoiled after its items: cut short, a trailing comma, data after it
+    ...['[1,2,3,{"a":1},"abc"', '[1,2,3,{"a":1},"abc",]', '[1,2,3,{"a":1},"abc"]x', '[1,2,3,{"a":1},"abc"]]', '[1,2,3,{"a":1},"abc"}', '[1,2,3,{"a":1}"abc"]'],
+  ];
   it.each(invalid)('refuses %s like JSON.parse, with items of it in the memo', async (text) => {
     const memo = new ItemMemo();
     await parseJsonYielding(Buffer.from('[1,2,3,{"a":1},"abc"]'), undefined, undefined, memo);
     await expect(parseJsonYielding(Buffer.from(text), undefined, undefined, memo)).rejects.toBeInstanceOf(MalformedJson);
     // A refused answer leaves the memo as it was.
     expect(memo.size).toBe(5);
+  });
+
+  it('finds unchanged items in their old order, and again after items were inserted, removed or moved', async () => {
+    const memo = new ItemMemo();
+    const list = Array.from({ length: 200 }, (_, i) => image(i));
+    const a = (await parseJsonYielding(body(list), undefined, undefined, memo)) as unknown[];
+    const moved = [list[150], ...list.slice(0, 10), image(1000), ...list.slice(12, 150), ...list.slice(151), list[10]];
+    const b = (await parseJsonYielding(body(moved), undefined, undefined, memo)) as unknown[];
+    expect(b).toEqual(moved);
+    expect(b[0]).toBe(a[150]);
+    expect(b[11]).not.toBe(a[10]);
+    expect(b[b.length - 1]).toBe(a[10]);
+    expect(b.filter((x) => a.includes(x))).toHaveLength(moved.length - 1);
   });
 
   it('keeps nothing for an answer over MAX_ITEMS items', async () => {
