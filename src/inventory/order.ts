@@ -20,6 +20,8 @@ export type SortKey = Array<string | number | null>;
 export interface Ordering<T> {
   keyOf(item: T): SortKey;
   compare(a: SortKey, b: SortKey): number;
+  /** compare(keyOf(a), keyOf(b)), without building the keys. */
+  compareItems(a: T, b: T): number;
   /** Stable description of the ordering, part of every cursor's scope. */
   signature: string;
   /** Number of values in a key. */
@@ -47,6 +49,14 @@ export function makeOrdering<T, F extends string>(
       for (let i = 0; i < all.length; i++) {
         const c = compareValues(a[i] ?? null, b[i] ?? null);
         if (c !== 0) return all[i]!.direction === 'ASC' ? c : -c;
+      }
+      return 0;
+    },
+    compareItems: (a, b) => {
+      for (let i = 0; i < all.length; i++) {
+        const t = all[i]!;
+        const c = compareValues(value(a, t.field), value(b, t.field));
+        if (c !== 0) return t.direction === 'ASC' ? c : -c;
       }
       return 0;
     },
@@ -79,8 +89,24 @@ export function imageOrdering(terms: readonly ImageOrder[] | null | undefined): 
   });
 }
 
-export function sortBy<T>(items: readonly T[], ordering: Ordering<T>): Array<{ item: T; key: SortKey }> {
-  return items.map((item) => ({ item, key: ordering.keyOf(item) })).sort((a, b) => ordering.compare(a.key, b.key));
+/**
+ * An item in its ordering, with its sort key built when first read (a cursor or a cursor argument needs
+ * it; a list answered as nodes never does). Items do not change, so the key is the one it was sorted by.
+ */
+export class Keyed<T> {
+  private built: SortKey | undefined;
+  constructor(
+    readonly item: T,
+    private readonly ordering: Ordering<T>,
+  ) {}
+
+  get key(): SortKey {
+    return (this.built ??= this.ordering.keyOf(this.item));
+  }
+}
+
+export function sortBy<T>(items: readonly T[], ordering: Ordering<T>): Array<Keyed<T>> {
+  return [...items].sort(ordering.compareItems).map((item) => new Keyed(item, ordering));
 }
 
 /** Items sorted or merged between two yields to the event loop (a few ms of work). */
@@ -93,17 +119,16 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * 1-2 s, and requests waiting on one host's list resume together, so 8 of them sorted back to back in
  * one stall of 20 s (bench/results/big-host.md). The ordering is total, so the result equals sortBy's.
  */
-export async function sortByYielding<T>(items: readonly T[], ordering: Ordering<T>): Promise<Array<{ item: T; key: SortKey }>> {
+export async function sortByYielding<T>(items: readonly T[], ordering: Ordering<T>): Promise<Array<Keyed<T>>> {
   if (items.length <= SORT_STEP) return sortBy(items, ordering);
-  type Keyed = { item: T; key: SortKey };
-  const byKey = (a: Keyed, b: Keyed) => ordering.compare(a.key, b.key);
-  let runs: Keyed[][] = [];
+  const byKey = (a: Keyed<T>, b: Keyed<T>) => ordering.compareItems(a.item, b.item);
+  let runs: Array<Array<Keyed<T>>> = [];
   for (let start = 0; start < items.length; start += SORT_STEP) {
     runs.push(sortBy(items.slice(start, start + SORT_STEP), ordering));
     await yieldToLoop();
   }
   while (runs.length > 1) {
-    const next: Keyed[][] = [];
+    const next: Array<Array<Keyed<T>>> = [];
     for (let r = 0; r < runs.length; r += 2) {
       const a = runs[r]!;
       const b = runs[r + 1];
@@ -111,7 +136,7 @@ export async function sortByYielding<T>(items: readonly T[], ordering: Ordering<
         next.push(a);
         continue;
       }
-      const out: Keyed[] = new Array<Keyed>(a.length + b.length);
+      const out: Array<Keyed<T>> = new Array<Keyed<T>>(a.length + b.length);
       let i = 0;
       let j = 0;
       for (let k = 0; k < out.length; k++) {

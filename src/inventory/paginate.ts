@@ -58,13 +58,16 @@ export function decodeCursor(cursor: string, scope: string, argument: string, ar
 export class Edge<T> {
   private encoded: string | undefined;
   constructor(
-    readonly node: T,
+    private readonly keyed: { readonly item: T; readonly key: SortKey },
     private readonly scope: string,
-    private readonly key: SortKey,
   ) {}
 
+  get node(): T {
+    return this.keyed.item;
+  }
+
   get cursor(): string {
-    return (this.encoded ??= encodeCursor(this.scope, this.key));
+    return (this.encoded ??= encodeCursor(this.scope, this.keyed.key));
   }
 }
 
@@ -119,7 +122,7 @@ export function paginate<T>(sorted: ReadonlyArray<{ item: T; key: SortKey }>, or
   const hasAfter = end < sorted.length;
   const { from, to } = pageWindow(start, end, args, max, what);
   const edges: Array<Edge<T>> = new Array<Edge<T>>(to - from);
-  for (let i = from; i < to; i++) edges[i - from] = new Edge(sorted[i]!.item, scope, sorted[i]!.key);
+  for (let i = from; i < to; i++) edges[i - from] = new Edge(sorted[i]!, scope);
   return {
     edges,
     totalCount: sorted.length,
