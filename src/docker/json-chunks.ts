@@ -83,6 +83,11 @@ export async function parseJsonYielding(
   const list = Buffer.isBuffer(chunks) ? [chunks] : chunks;
   let size = 0;
   for (const c of list) size += c.length;
+  if (memo) {
+    // The very bytes of the last answer: its values, as they were (no decoding, no scan).
+    const same = memo.sameAnswer(list, size);
+    if (same) return same;
+  }
   if (size <= sizes.threshold && !memo) return parse((list.length === 1 ? list[0]! : Buffer.concat(list, size)).toString('utf8'));
   const texts = textPieces(list);
   let p = 0;
@@ -92,7 +97,36 @@ export async function parseJsonYielding(
     if (i < texts[p]!.length) break;
   }
   if (p === texts.length || texts[p]!.charCodeAt(i) !== 0x5b) return parse(texts.join(''));
-  return parseList(texts, p, i + 1, sizes, signal, memo);
+  const values = await parseList(texts, p, i + 1, sizes, signal, memo);
+  memo?.keepAnswer(list, size, values);
+  return values;
+}
+
+/** Whether the bytes of `a` and `b` (each a list of chunks, cut anywhere) are the same. */
+function sameBytes(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  let i = 0;
+  let j = 0;
+  let at = 0;
+  let bt = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const n = Math.min(x.length - at, y.length - bt);
+    if (n > 0 && x.compare(y, bt, bt + n, at, at + n) !== 0) return false;
+    at += n;
+    bt += n;
+    if (at === x.length) {
+      i++;
+      at = 0;
+    }
+    if (bt === y.length) {
+      j++;
+      bt = 0;
+    }
+  }
+  for (; i < a.length; i++, at = 0) if (a[i]!.length > at) return false;
+  for (; j < b.length; j++, bt = 0) if (b[j]!.length > bt) return false;
+  return true;
 }
 
 /** An item of a memo: its value, and the text it was parsed from (kept, so later answers' texts need not be). */
@@ -120,6 +154,20 @@ export class ItemMemo {
   /** @internal parseList's: the last answer's items in order, and their positions by text. */
   current(): { items: readonly Remembered[]; index: ReadonlyMap<string, number> } {
     return this.last;
+  }
+
+  /** The last list answer's bytes and values (kept with its items, under the same cap). */
+  private answer: { chunks: readonly Buffer[]; size: number; values: unknown[] } | undefined;
+
+  /** @internal The values of the last list answer when `chunks` hold its very bytes (the same array each time). */
+  sameAnswer(chunks: readonly Buffer[], size: number): unknown[] | undefined {
+    const last = this.answer;
+    return last && last.size === size && sameBytes(last.chunks, chunks) ? last.values : undefined;
+  }
+
+  /** @internal An array answer that parsed whole, with its items already in the memo (replace). */
+  keepAnswer(chunks: readonly Buffer[], size: number, values: unknown[]): void {
+    this.answer = values.length <= ItemMemo.MAX_ITEMS ? { chunks, size, values } : undefined;
   }
 
   /** @internal parseList's: the items of an answer that parsed whole replace the memo's. */

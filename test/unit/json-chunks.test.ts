@@ -128,6 +128,26 @@ describe('parseJsonYielding with an item memo (unchanged items are not parsed ag
     expect(b.filter((x) => a.includes(x))).toHaveLength(moved.length - 1);
   });
 
+  it('answers the very same values for the very same bytes, however they were cut', async () => {
+    const memo = new ItemMemo();
+    const list = Array.from({ length: 100 }, (_, i) => image(i));
+    const bytes = body(list);
+    const cut = (n: number) => [Buffer.alloc(0), ...Array.from({ length: Math.ceil(bytes.length / n) }, (_, i) => bytes.subarray(i * n, (i + 1) * n)), Buffer.alloc(0)];
+    const a = await parseJsonYielding(bytes, undefined, undefined, memo);
+    expect(await parseJsonYielding(cut(777), undefined, undefined, memo)).toBe(a);
+    expect(await parseJsonYielding(cut(1), undefined, tiny, memo)).toBe(a);
+    // One byte changed (in the last item), one byte more, one byte less: parsed, not the same answer.
+    for (const other of [Buffer.from(bytes.toString().replace(/"t,\[99\]/, '"t,[98]')), Buffer.concat([bytes, Buffer.from(' ')]), bytes.subarray(0, bytes.length - 1)]) {
+      const again = parseJsonYielding(other, undefined, undefined, memo);
+      if (other.length === bytes.length - 1) await expect(again).rejects.toBeInstanceOf(MalformedJson);
+      else {
+        const got = (await again) as unknown[];
+        expect(got).not.toBe(a);
+        expect(got).toEqual(JSON.parse(other.toString()));
+      }
+    }
+  });
+
   it('keeps nothing for an answer over MAX_ITEMS items', async () => {
     const memo = new ItemMemo();
     const list = Array.from({ length: ItemMemo.MAX_ITEMS + 1 }, (_, i) => i);
