@@ -37,6 +37,7 @@ import {
   type GraphQLOutputType,
   type GraphQLResolveInfo,
 } from 'graphql';
+import type { Path } from 'graphql/jsutils/Path.js';
 import type { Plugin } from 'graphql-yoga';
 import { PrewrittenJson } from '../answer-text.js';
 import type { Context } from '../context.js';
@@ -47,17 +48,36 @@ const PURE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   ImageSummary: new Set(['id', 'parentId', 'repoTags', 'repoDigests', 'created', 'createdAt', 'size', 'virtualSize', 'labels', 'host']),
   Label: new Set(['key', 'value']),
   Host: new Set(['name']),
+  ContainerSummary: new Set(['id', 'names', 'image', 'imageId', 'state', 'status', 'created', 'createdAt', 'host']),
+};
+
+/**
+ * Fields whose resolvers also read the request's per-host answers (container lists, shared sizes) through
+ * orPartialSettled: synchronous once those are in (listImages waits for them), a promise otherwise (then
+ * the executor answers). They read `info` only for the path of a failed host's partial error, so each call
+ * gets its own path, as from the executor. Their text depends on the request: it is never kept (`written`).
+ */
+const CONTEXT_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  ImageSummary: new Set(['sharedSize', 'containers', 'inUse', 'usedBy']),
 };
 
 /** Bytes per piece of the written list (as answer-text.ts writes its pieces). */
 const PIECE_BYTES = 16 * 1024;
-/** Items written between two yields to the event loop (~0.5 ms of work). */
-const YIELD_ITEMS = 500;
+/** Time written between two yields to the event loop (checked every 32 items), so another request waits at most about this. */
+const YIELD_MS = 2;
 
 /** Thrown (one instance, no stack) where the text cannot be written exactly: the ordinary list is answered instead. */
 const BAIL = Object.freeze({ bail: true });
 
-type Write = (value: unknown, ctx: Context, info: GraphQLResolveInfo) => string;
+/** Writes `value`, whose response path is `path` (given only where something below needs it). */
+type Write = (value: unknown, ctx: Context, info: GraphQLResolveInfo, path: Path | undefined) => string;
+interface Compiled {
+  write: Write;
+  /** Something below reads its response path. */
+  needsPath: boolean;
+  /** Something below reads the request's answers (CONTEXT_FIELDS). */
+  contextual: boolean;
+}
 
 const jsonOf = (serialized: unknown): string => {
   // graphql-js refuses a scalar that serialises to null or undefined (an error for the field).
@@ -72,46 +92,61 @@ function leaf(type: GraphQLLeafType): Write {
   return (v) => jsonOf(type.serialize(v));
 }
 
-function compileValue(type: GraphQLOutputType, node: FieldNode): Write | undefined {
+function compileValue(type: GraphQLOutputType, node: FieldNode): Compiled | undefined {
   if (isNonNullType(type)) {
     const inner = compileValue(type.ofType, node);
     if (!inner) return undefined;
-    return (v, ctx, info) => {
-      if (v === null || v === undefined || typeof (v as { then?: unknown }).then === 'function') throw BAIL;
-      return inner(v, ctx, info);
+    const write = inner.write;
+    return {
+      ...inner,
+      write: (v, ctx, info, path) => {
+        if (v === null || v === undefined || typeof (v as { then?: unknown }).then === 'function') throw BAIL;
+        return write(v, ctx, info, path);
+      },
     };
   }
-  let write: Write | undefined;
+  let compiled: Compiled | undefined;
   if (isListType(type)) {
     const item = compileValue(type.ofType, node);
     if (!item) return undefined;
-    write = (v, ctx, info) => {
-      if (!Array.isArray(v)) throw BAIL;
-      let s = '[';
-      for (let i = 0; i < v.length; i++) s += (i > 0 ? ',' : '') + item(v[i], ctx, info);
-      return s + ']';
+    const write = item.write;
+    const needsPath = item.needsPath;
+    compiled = {
+      ...item,
+      write: (v, ctx, info, path) => {
+        if (!Array.isArray(v)) throw BAIL;
+        let s = '[';
+        for (let i = 0; i < v.length; i++) s += (i > 0 ? ',' : '') + write(v[i], ctx, info, needsPath ? { prev: path, key: i, typename: undefined } : undefined);
+        return s + ']';
+      },
     };
   } else if (isLeafType(type)) {
     if (node.selectionSet) return undefined;
-    write = leaf(type);
+    compiled = { write: leaf(type), needsPath: false, contextual: false };
   } else if (isObjectType(type)) {
-    write = compileObject(type, node);
+    compiled = compileObject(type, node);
   }
-  if (!write) return undefined;
-  const inner = write;
-  return (v, ctx, info) => {
-    if (v === null || v === undefined) return 'null';
-    if (typeof (v as { then?: unknown }).then === 'function') throw BAIL;
-    return inner(v, ctx, info);
+  if (!compiled) return undefined;
+  const inner = compiled.write;
+  return {
+    ...compiled,
+    write: (v, ctx, info, path) => {
+      if (v === null || v === undefined) return 'null';
+      if (typeof (v as { then?: unknown }).then === 'function') throw BAIL;
+      return inner(v, ctx, info, path);
+    },
   };
 }
 
-function compileObject(type: GraphQLObjectType, node: FieldNode): Write | undefined {
+function compileObject(type: GraphQLObjectType, node: FieldNode): Compiled | undefined {
   const selections = node.selectionSet?.selections;
   if (!selections?.length) return undefined;
   const keys = new Set<string>();
   const parts: Array<{ prefix: string; write: Write }> = [];
   const pure = PURE_FIELDS[type.name];
+  const context = CONTEXT_FIELDS[type.name];
+  let needsPath = false;
+  let contextual = false;
   for (const sel of selections) {
     if (sel.kind !== Kind.FIELD || sel.directives?.length || sel.arguments?.length) return undefined;
     const key = sel.alias?.value ?? sel.name.value;
@@ -124,30 +159,51 @@ function compileObject(type: GraphQLObjectType, node: FieldNode): Write | undefi
       continue;
     }
     const name = sel.name.value;
-    const def = pure?.has(name) ? type.getFields()[name] : undefined;
+    const withInfo = context?.has(name) === true;
+    const def = pure?.has(name) || withInfo ? type.getFields()[name] : undefined;
     const value = def && compileValue(def.type, sel);
     if (!value) return undefined;
     const resolve = def.resolve;
-    // No resolver: the parent's property, as graphql's default resolver reads it (a method is left to it).
-    const write: Write = resolve
-      ? (p, ctx, info) => value(resolve(p, {}, ctx, info), ctx, info)
-      : (p, ctx, info) => {
-          const v = (p as Record<string, unknown>)[name];
-          if (typeof v === 'function') throw BAIL;
-          return value(v, ctx, info);
-        };
+    const writeValue = value.write;
+    const typename = type.name;
+    let write: Write;
+    if (withInfo) {
+      if (!resolve) return undefined;
+      // The field's own path, as the executor gives it: its partial errors say where they belong.
+      write = (p, ctx, info, path) => {
+        const at: Path = { prev: path, key, typename };
+        return writeValue(resolve(p, {}, ctx, { __proto__: info, path: at } as unknown as GraphQLResolveInfo), ctx, info, at);
+      };
+    } else if (resolve) {
+      write = value.needsPath
+        ? (p, ctx, info, path) => writeValue(resolve(p, {}, ctx, info), ctx, info, { prev: path, key, typename })
+        : (p, ctx, info) => writeValue(resolve(p, {}, ctx, info), ctx, info, undefined);
+    } else {
+      // No resolver: the parent's property, as graphql's default resolver reads it (a method is left to it).
+      write = (p, ctx, info, path) => {
+        const v = (p as Record<string, unknown>)[name];
+        if (typeof v === 'function') throw BAIL;
+        return writeValue(v, ctx, info, value.needsPath ? { prev: path, key, typename } : undefined);
+      };
+    }
+    needsPath ||= withInfo || value.needsPath;
+    contextual ||= withInfo || value.contextual;
     parts.push({ prefix, write });
   }
-  return (p, ctx, info) => {
-    let s = '';
-    for (let i = 0; i < parts.length; i++) s += parts[i]!.prefix + parts[i]!.write(p, ctx, info);
-    return s + '}';
+  return {
+    needsPath,
+    contextual,
+    write: (p, ctx, info, path) => {
+      let s = '';
+      for (let i = 0; i < parts.length; i++) s += parts[i]!.prefix + parts[i]!.write(p, ctx, info, path);
+      return s + '}';
+    },
   };
 }
 
 /** The writer of one item of the list `info` resolves, or undefined when its selection is not plain. */
-const plans = new WeakMap<FieldNode, Write | null>();
-function planOf(info: GraphQLResolveInfo): Write | undefined {
+const plans = new WeakMap<FieldNode, Compiled | null>();
+function planOf(info: GraphQLResolveInfo): Compiled | undefined {
   if (info.fieldNodes.length !== 1) return undefined;
   const node = info.fieldNodes[0]!;
   let plan = plans.get(node);
@@ -187,8 +243,9 @@ const CLOSE = Buffer.from(']');
 export async function directNodes(nodes: HostImage[], ctx: Context, info: GraphQLResolveInfo): Promise<HostImage[]> {
   const direct = ctx.directNodes;
   if (!direct || nodes.length === 0 || ctx.partialErrors.size > 0) return nodes;
-  const write = planOf(info);
-  if (!write) return nodes;
+  const plan = planOf(info);
+  if (!plan) return nodes;
+  const { write, needsPath, contextual } = plan;
   const parts: Buffer[] = [];
   let length = 0;
   let piece: Buffer[] = [OPEN];
@@ -200,20 +257,28 @@ export async function directNodes(nodes: HostImage[], ctx: Context, info: GraphQ
     pieceBytes = 0;
     if (length > direct.maxBytes) throw BAIL;
   };
+  let slice = performance.now();
   try {
     for (let i = 0; i < nodes.length; i++) {
       if (i > 0) {
         piece.push(COMMA);
         pieceBytes++;
-        if (i % YIELD_ITEMS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (i % 32 === 0 && performance.now() - slice >= YIELD_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
       }
       const node = nodes[i]!;
-      const last = written.get(node.image);
+      const path = needsPath ? { prev: info.path, key: i, typename: undefined } : undefined;
       let bytes: Buffer;
-      if (last !== undefined && last.write === write && last.host === node.host) bytes = last.bytes;
+      if (contextual) bytes = Buffer.from(write(node, ctx, info, path), 'utf8');
       else {
-        bytes = Buffer.from(write(node, ctx, info), 'utf8');
-        written.set(node.image, { write, host: node.host, bytes });
+        const last = written.get(node.image);
+        if (last !== undefined && last.write === write && last.host === node.host) bytes = last.bytes;
+        else {
+          bytes = Buffer.from(write(node, ctx, info, path), 'utf8');
+          written.set(node.image, { write, host: node.host, bytes });
+        }
       }
       piece.push(bytes);
       pieceBytes += bytes.length;

@@ -1,11 +1,12 @@
-import { execute, parse, type ExecutionResult } from 'graphql';
+import { execute, getOperationAST, parse, type ExecutionResult, type FieldNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { answerBytes } from '../../src/answer-text.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
 import { DirectNodes, splice } from '../../src/schema/direct-nodes.js';
+import { prefetch } from '../../src/schema/prefetch.js';
 import { schema } from '../../src/schema/index.js';
-import { createFakeApp, fakeId, fakeImage, fakeSource } from '../helpers/fake-source.js';
+import { createFakeApp, fakeContainer, fakeId, fakeImage, fakeSource, type FakeSourceSpec } from '../helpers/fake-source.js';
 
 /**
  * Connection nodes written straight to JSON text (direct-nodes.ts) must be, byte for byte, what the
@@ -32,8 +33,21 @@ const images = {
   ],
 };
 
-function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = images, shared = false) {
-  const source = fakeSource({ images: imagesByHost });
+/** Containers and shared sizes for the fields that read them (images with containers / sharedSize null). */
+const details: Omit<FakeSourceSpec, 'images'> = {
+  containers: {
+    a: [fakeContainer({ id: 'c1', imageId: fakeId(2), names: ['web'], state: 'running' }), fakeContainer({ id: 'c2', imageId: fakeId(2) })],
+    b: [fakeContainer({ id: 'c3', imageId: fakeId(1) })],
+  },
+  sharedSizes: { a: { [fakeId(2)]: 7 }, b: { [fakeId(1)]: null } },
+};
+const withDetails = {
+  a: images.a.map((i, n) => (n === 1 ? { ...i, containers: null, sharedSize: null } : i)),
+  b: images.b.map((i, n) => (n === 1 ? { ...i, containers: null, sharedSize: null } : i)),
+};
+
+function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = images, shared = false, spec: Omit<FakeSourceSpec, 'images'> = {}) {
+  const source = fakeSource({ images: imagesByHost, ...spec });
   // shared: the very same record objects on every call (as an engine's unchanged items keep theirs).
   if (shared) source.images = (host) => Promise.resolve(imagesByHost[host] ?? []);
   const t = createFakeApp(source);
@@ -41,8 +55,14 @@ function setup(imagesByHost: Record<string, ReturnType<typeof fakeImage>[]> = im
   /** graphql-js's executor, with (direct) or without connection nodes written as text. */
   const reference = async (query: string, variables?: Record<string, unknown>, direct = false) => {
     const ctx = createContext({ source, config });
-    if (direct) ctx.directNodes = new DirectNodes(1e9);
-    const result = (await execute({ schema, document: parse(query), contextValue: ctx, variableValues: variables })) as ExecutionResult;
+    const document = parse(query);
+    if (direct) {
+      ctx.directNodes = new DirectNodes(1e9);
+      // As the app does first (prefetch.ts): the per-host answers the fields read are asked for, and then settled.
+      prefetch(ctx, getOperationAST(document)!.selectionSet.selections as FieldNode[], {}, variables ?? {});
+    }
+    const result = (await execute({ schema, document, contextValue: ctx, variableValues: variables })) as ExecutionResult;
+    if (ctx.partialErrors.size > 0) result.errors = [...(result.errors ?? []), ...ctx.partialErrors.list()];
     if (ctx.directNodes) splice(result.data, ctx.directNodes);
     return { result, splices: ctx.directNodes?.splices.length ?? 0 };
   };
@@ -70,8 +90,13 @@ describe('connection nodes written as text', () => {
     ['two lists under aliases', '{ a: images(hosts: ["a"]) { nodes { id } } b: images(hosts: ["b"], orderBy: [{ field: SIZE, direction: ASC }]) { totalCount nodes { size } } }', 2],
     ['lists inside a list (Host.images)', '{ hosts { name images { nodes { id repoTags } } } }', 2],
     ['a page with variables', 'query Q($n: Int) { images(first: $n) { pageInfo { hasNextPage } nodes { id } } }', 1],
+    [
+      'every field, those reading container lists and shared sizes too',
+      '{ images { totalCount nodes { id parentId repoTags repoDigests created createdAt size sharedSize virtualSize containers inUse usedBy { id names image imageId state status created createdAt host { name } __typename } labels { key value } host { name } } } }',
+      1,
+    ],
   ])('%s: the same text as graphql-js, written directly', async (_name, query, lists) => {
-    const { reference, answer } = setup();
+    const { reference, answer } = setup(withDetails, false, details);
     const variables = { n: 3 };
     const plain = await reference(query, variables);
     expect(plain.result.errors).toBeUndefined();
@@ -86,7 +111,6 @@ describe('connection nodes written as text', () => {
   });
 
   it.each([
-    ['a field that needs loaders (sharedSize)', '{ images { nodes { id sharedSize } } }'],
     ['a field with arguments', '{ images { nodes { id label(key: "ctl") } } }'],
     ['a fragment', '{ images { nodes { ...F } } } fragment F on ImageSummary { id size }'],
     ['an inline fragment', '{ images { nodes { ... on ImageSummary { id } } } }'],
@@ -111,6 +135,31 @@ describe('connection nodes written as text', () => {
       '{ images { nodes { host { name } id } } }',
     ];
     for (const query of [...queries, ...queries]) expect(await answer(query)).toBe(JSON.stringify((await reference(query)).result));
+  });
+
+  it("the text of fields that read the request's answers is not kept: a container started since is seen", async () => {
+    const spec = structuredClone(details);
+    const { reference, answer } = setup(withDetails, true, spec);
+    const query = '{ images { nodes { id containers inUse usedBy { id } } } }';
+    const before = await answer(query);
+    expect(before).toBe(JSON.stringify((await reference(query)).result));
+    spec.containers!.b!.push(fakeContainer({ id: 'c9', imageId: fakeId(1) }));
+    const after = await answer(query);
+    expect(after).not.toBe(before);
+    expect(after).toBe(JSON.stringify((await reference(query)).result));
+  });
+
+  it('a host whose container list failed: the same nulls, and its error at the same path as from the executor', async () => {
+    const { reference, answer } = setup(withDetails, false, { ...details, fail: { b: { containers: 'HOST_UNREACHABLE' } } });
+    const query = '{ images { nodes { id containers inUse usedBy { id } } } }';
+    const plain = await reference(query);
+    const direct = await reference(query, undefined, true);
+    expect(direct.splices).toBe(1);
+    expect(JSON.stringify(direct.result)).toBe(JSON.stringify(plain.result));
+    const body = JSON.parse(await answer(query)) as ExecutionResult;
+    expect(body.data).toEqual(plain.result.data);
+    expect(body.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.host])).toEqual(plain.result.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.host]));
+    expect(body.errors).toHaveLength(3);
   });
 
   it('a value the schema cannot carry: the executor answers (its error and nulls), not the text', async () => {
