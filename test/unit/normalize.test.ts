@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { HostRegistry } from '../../src/docker/hosts.js';
-import { apiAtLeast, normalizeImageList, normalizeImageListWithManifests, type ImageRecord } from '../../src/docker/normalize.js';
+import { z } from 'zod';
+import { apiAtLeast, normalizeDfSharedSizes, normalizeImageList, normalizeImageListWithManifests, type ImageRecord } from '../../src/docker/normalize.js';
 import { EngineSource, type InventorySource } from '../../src/docker/source.js';
 
 const HEX = 'c'.repeat(64);
@@ -140,5 +141,46 @@ describe('records of engine items met before', () => {
     const bad = { Id: `sha256:${HEX}`, Created: 1, Size: -1 };
     await expect(normalizeImageList([bad])).rejects.toThrow();
     await expect(normalizeImageList([bad])).rejects.toThrow();
+  });
+});
+
+describe('normalizeDfSharedSizes (checked by hand)', () => {
+  // The zod schema it replaced: the oracle for what is accepted.
+  const former = z
+    .object({
+      Images: z
+        .array(z.object({ Id: z.string(), SharedSize: z.number().int().safe().nullish(), Containers: z.number().int().min(-1).max(2 ** 31 - 1).nullish() }).passthrough())
+        .nullish(),
+    })
+    .passthrough();
+  const id = `sha256:${HEX}`;
+  const bodies: unknown[] = [
+    {},
+    { Images: null },
+    { Images: [] },
+    { Images: [{ Id: id, SharedSize: 5, Containers: 0 }, { Id: 'd'.repeat(64), SharedSize: -1, Containers: -1, Extra: 'x' }, { Id: '' }] },
+    { Images: [{ Id: id, SharedSize: null, Containers: null }], LayersSize: 7 },
+    { Images: [{ Id: id, SharedSize: 2 ** 53 }] },
+    { Images: [{ Id: id, SharedSize: 1.5 }] },
+    { Images: [{ Id: id, SharedSize: '5' }] },
+    { Images: [{ Id: id, Containers: 2 ** 31 }] },
+    { Images: [{ Id: id, Containers: -2 }] },
+    { Images: [{ Id: 5 }] },
+    { Images: [{}] },
+    { Images: [null] },
+    { Images: [[]] },
+    { Images: {} },
+    { Images: 'x' },
+    [],
+    null,
+    'x',
+  ];
+  it.each(bodies.map((b) => [JSON.stringify(b), b]))('%s: accepted or refused as the zod schema did', (_text, body) => {
+    if (former.safeParse(body).success) {
+      const sizes = normalizeDfSharedSizes(body);
+      const images = ((body as { Images?: Array<{ Id: string; SharedSize?: number | null }> | null }).Images ?? []);
+      expect(sizes.size).toBe(new Set(images.map((i) => (i.Id.length === 64 ? `sha256:${i.Id}` : i.Id))).size);
+      for (const i of images) expect(sizes.get(i.Id.length === 64 ? `sha256:${i.Id}` : i.Id)).toBe(i.SharedSize === undefined || i.SharedSize === null || i.SharedSize < 0 ? null : i.SharedSize);
+    } else expect(() => normalizeDfSharedSizes(body)).toThrow(z.ZodError);
   });
 });
