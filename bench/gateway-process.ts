@@ -9,8 +9,11 @@ import { freePort } from '../test/helpers/process.js';
 
 export interface Gateway {
   url: string;
+  /** The gateway process's pid. */
+  pid: number;
   ask<T>(msg: string): Promise<T>;
-  query(q: string): Promise<unknown>;
+  /** `read: 'discard'`: the answer is read whole but not parsed (a client whose parsing must not delay another's timing). */
+  query(q: string, read?: 'parse' | 'discard'): Promise<unknown>;
   stop(): Promise<void>;
 }
 /** Forks bench/gateway.ts with `input` (a ConfigInput; port chosen here), under NODE_ENV=production and --expose-gc. */
@@ -28,13 +31,14 @@ export async function startGateway(input: Record<string, unknown>): Promise<Gate
   // A connection per request: a kept-alive one can be closed by the server's idle timeout just as it is
   // reused (EPIPE); a loopback connect costs ~0.1 ms.
   const gwAgent = new http.Agent({ keepAlive: false });
-  const query = (q: string) =>
+  const query = (q: string, read: 'parse' | 'discard' = 'parse') =>
     new Promise<unknown>((resolve, reject) => {
       const body = JSON.stringify({ query: q });
       const req = http.request(url, { method: 'POST', agent: gwAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          if (read === 'discard') return res.statusCode === 200 ? resolve(undefined) : reject(new Error(`gateway: ${res.statusCode}`));
           const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown };
           if (res.statusCode !== 200 || parsed.errors) reject(new Error(`gateway: ${res.statusCode} ${JSON.stringify(parsed.errors).slice(0, 300)}`));
           else resolve(parsed);
@@ -45,6 +49,7 @@ export async function startGateway(input: Record<string, unknown>): Promise<Gate
     });
   return {
     url,
+    pid: child.pid!,
     ask: <T>(msg: string) => {
       const answer = next<T>();
       child.send(msg);
