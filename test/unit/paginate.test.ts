@@ -83,8 +83,8 @@ describe('paginate: work done only for what is selected', () => {
 });
 
 describe('sortByYielding (big lists sorted in steps)', () => {
-  // Sizes below, at and well above one step (1024), with many equal created/size values to exercise ties.
-  it.each([0, 1, 1024, 1025, 4097, 20_001])('orders %i images exactly as sortBy does', async (n) => {
+  // Sizes below, at and well above one step (4096), with many equal created/size values to exercise ties.
+  it.each([0, 1, 4096, 4097, 20_001])('orders %i images exactly as sortBy does', async (n) => {
     const items: HostImage[] = Array.from({ length: n }, (_, i) => ({
       host: ['b', 'a', 'c'][(i * 7) % 3]!,
       image: { id: `sha256:${((i * 2654435761) % 1_000_003).toString(16).padStart(8, '0')}-${i}`, parentId: null, repoTags: i % 5 ? [`r/${i % 13}:x`] : [], repoDigests: [], created: (i * 31) % 97, size: (i * 17) % 11, sharedSize: null, virtualSize: null, labels: {}, containers: null },
