@@ -2,6 +2,9 @@ import { GraphQLError } from 'graphql';
 import { processRegularResult, type Plugin } from 'graphql-yoga';
 import { answerBytes, PrewrittenJson, type AnswerBytes } from './answer-text.js';
 
+/** Answers up to this many bytes are written as one buffer (see useAnswerLimit). */
+const JOIN_BYTES = 4 * 1024 * 1024;
+
 /** How often (in JSON values) the size count looks at whether the client is still there. */
 const ABORT_CHECK_EVERY = 4096;
 
@@ -140,9 +143,13 @@ export function useAnswerLimit(maxBytes: number): Plugin {
             built.set(request, body);
           }
           const { parts, length } = body;
-          // One piece is the body as it is; several are written one after the other (an async iterable
-          // body, which yoga's server adapter writes piece by piece, minding backpressure), the length known.
-          const bodyInit = (parts.length === 1 ? parts[0]! : { async *[Symbol.asyncIterator]() { yield* parts; } }) as unknown as BodyInit;
+          // One piece is the body as it is; up to JOIN_BYTES the pieces are joined into one buffer, which
+          // the server writes in one call (a copy costs less than a write per 16 KiB piece, each a syscall);
+          // bigger answers are written one piece after the other (an async iterable body, which yoga's
+          // server adapter writes piece by piece, minding backpressure), the length known.
+          const bodyInit = (
+            parts.length === 1 ? parts[0]! : length <= JOIN_BYTES ? Buffer.concat(parts, length) : { async *[Symbol.asyncIterator]() { yield* parts; } }
+          ) as unknown as BodyInit;
           const headers = { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': String(length) };
           setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(bodyInit, { status: 200, headers }), type);
           return;
