@@ -5,8 +5,8 @@
  * and host) and the walk that then turns those objects into JSON text cost about as much as parsing the
  * engines' answers, and most of the garbage collection (bench/profile.ts). When the selection under
  * `nodes` is plain (fields only, no fragments, directives or arguments, each response key once) and
- * every field selected is one whose resolver reads only its parent (PURE_FIELDS), the list is written
- * here instead: each field's value comes from the field's own resolver, each leaf through its scalar's
+ * every field selected is one whose resolver reads only its parent (PURE_FIELDS) or, besides, the
+ * request's per-host answers once they are in (CONTEXT_FIELDS), the list is written here instead: each field's value comes from the field's own resolver, each leaf through its scalar's
  * own serialize, the keys in selection order under their aliases, so the text is what graphql-jit and
  * JSON.stringify would have produced. The resolver then answers an empty list, and useDirectNodes puts
  * the written text (a PrewrittenJson) at that place of the result after execution. Anything this
@@ -222,10 +222,6 @@ export class DirectNodes {
   constructor(readonly maxBytes: number) {}
 }
 
-/**
- * `nodes` of a connection: the text of the list when it can be written exactly (then an empty list, to be
- * replaced by useDirectNodes), else the list itself.
- */
 /**
  * The bytes last written for an image record (records are never changed, and an unchanged engine item
  * keeps its record: json-chunks.ts ItemMemo), with the writer and host they were written by. Bytes, not
