@@ -72,17 +72,21 @@ export interface Context {
   requestId: string;
 }
 
-export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
-  const imageDetail: ImageDetail = { manifests: false };
-  const requestId = currentRequestId() ?? requestIdFrom(undefined);
+/**
+ * What one execution keeps for itself: the loaders' answers, its partial errors, its filter results and
+ * update answers. A request has one; each run of a live query gets a fresh one (live/live-query.ts).
+ */
+export function executionState(deps: AppDeps, imageDetail: Readonly<ImageDetail>): Pick<Context, 'loaders' | 'partialErrors' | 'filters' | 'updates'> {
   return {
-    deps,
     loaders: createLoaders(deps.source, imageDetail),
-    imageDetail,
-    visibleHosts,
     partialErrors: new PartialErrors(),
     filters: new RequestFilters(),
     updates: new RequestUpdates(deps.updates),
-    requestId,
   };
+}
+
+export function createContext(deps: AppDeps, visibleHosts: readonly string[] = deps.source.hostNames()): Context {
+  const imageDetail: ImageDetail = { manifests: false };
+  const requestId = currentRequestId() ?? requestIdFrom(undefined);
+  return { deps, ...executionState(deps, imageDetail), imageDetail, visibleHosts, requestId };
 }

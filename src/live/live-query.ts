@@ -3,10 +3,7 @@ import { getLiveDirectiveArgumentValues, getLiveDirectiveNode } from '@n1ru4l/gr
 import { InMemoryLiveQueryStore } from '@n1ru4l/in-memory-live-query-store';
 import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { PartialErrors, type AppDeps, type Context } from '../context.js';
-import { createLoaders } from '../docker/loaders.js';
-import { RequestFilters } from '../inventory/filter-cache.js';
-import { RequestUpdates } from '../registry/updates.js';
+import { executionState, type AppDeps, type Context } from '../context.js';
 import { isLive } from './hub.js';
 import { staleErrors } from './stale.js';
 
@@ -118,13 +115,7 @@ function useFreshLiveRuns(runs: LiveRuns): Plugin<Context> {
         const key = Object.getOwnPropertySymbols(wrapper).find((s) => isContext(wrapper[s]));
         if (!key) return execute(args);
         const base = wrapper[key] as Context;
-        const ctx: Context = {
-          ...base,
-          loaders: createLoaders(base.deps.source, base.imageDetail),
-          partialErrors: new PartialErrors(),
-          filters: new RequestFilters(),
-          updates: new RequestUpdates(base.deps.updates),
-        };
+        const ctx: Context = { ...base, ...executionState(base.deps, base.imageDetail) };
         (wrapper.addResourceIdentifier as (ids: string[]) => void)([runs.started(base, args)]);
         const withErrors = (result: ExecutionResult): ExecutionResult => {
           const extra = [...ctx.partialErrors.list(), ...staleErrors(ctx)];
