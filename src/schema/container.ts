@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { FieldCost } from '../query-cost.js';
 import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
-import { orPartialSettled } from './partial.js';
+import { withHostDetail } from './partial.js';
 import { HostType, ImageSummaryType } from './refs.js';
 
 type HostContainer = { host: string; container: ContainerRecord };
@@ -26,9 +26,7 @@ const ContainerSummaryType = builder.objectRef<HostContainer>('ContainerSummary'
 
 /** The containers on the image's host that use it; null (and a partial error) when the host's list failed. */
 function usersOf(host: string, imageId: string, ctx: Context, info: GraphQLResolveInfo): HostContainer[] | null | Promise<HostContainer[] | null> {
-  const users = (containers: ContainerRecord[] | null) => containers && containersOf(containers, imageId).map((container) => ({ host, container }));
-  const containers = orPartialSettled(ctx, info, ctx.loaders.settled.containers, host, () => ctx.loaders.containers.load(host), null);
-  return containers instanceof Promise ? containers.then(users) : users(containers);
+  return withHostDetail(ctx, info, 'containers', host, (containers) => containers && containersOf(containers, imageId).map((container) => ({ host, container })));
 }
 
 builder.objectFields(ImageSummaryType, (t) => ({
@@ -44,10 +42,6 @@ builder.objectFields(ImageSummaryType, (t) => ({
   inUse: t.boolean({
     nullable: true,
     description: 'Whether at least one container (running or stopped) uses this image. Null when the host container list could not be read.',
-    resolve: (p, _a, ctx, info) => {
-      const inUse = (users: HostContainer[] | null) => (users === null ? null : users.length > 0);
-      const users = usersOf(p.host, p.image.id, ctx, info);
-      return users instanceof Promise ? users.then(inUse) : inUse(users);
-    },
+    resolve: (p, _a, ctx, info) => withHostDetail(ctx, info, 'containers', p.host, (containers) => (containers === null ? null : containersOf(containers, p.image.id).length > 0)),
   }),
 }));

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import type { ContainerRecord, HostImage } from '../inventory/types.js';
+import type { HostImage } from '../inventory/types.js';
 import type { ImageFilter } from '../inventory/filter.js';
 import { imageOrdering, sortByYielding, type ImageOrder } from '../inventory/order.js';
 import { countOnlyPage, paginate, scopeOf, type PageArgs } from '../inventory/paginate.js';
@@ -12,7 +12,7 @@ import { containersOf } from '../inventory/container-index.js';
 import { builder } from './builder.js';
 import { chooseHosts, listImages, loadPerHost } from './host-selection.js';
 import { ImageFilterInput, ImageOrderInput } from './image-inputs.js';
-import { orPartialSettled } from './partial.js';
+import { withHostDetail } from './partial.js';
 import { HostType, ImageSummaryConnection, ImageSummaryType } from './refs.js';
 import { selectsOnly } from './selection.js';
 
@@ -70,9 +70,7 @@ ImageSummaryType.implement({
         'Bytes of this image that other images on the same host share. Null when the engine could not calculate it. On engines older than API 1.42 this costs a /system/df call on the host (done only when this field is selected).',
       resolve: (p, _args, ctx, info) => {
         if (p.image.sharedSize !== null) return p.image.sharedSize;
-        const sizeOf = (sizes: Map<string, number | null> | null) => sizes?.get(p.image.id) ?? null;
-        const sizes = orPartialSettled(ctx, info, ctx.loaders.settled.sharedSizes, p.host, () => ctx.loaders.sharedSizes.load(p.host), null);
-        return sizes instanceof Promise ? sizes.then(sizeOf) : sizeOf(sizes);
+        return withHostDetail(ctx, info, 'sharedSizes', p.host, (sizes) => sizes?.get(p.image.id) ?? null);
       },
     }),
     virtualSize: t.field({
@@ -104,9 +102,7 @@ ImageSummaryType.implement({
         'How many containers (running or not) use this image on its host. Engines before API 1.51 do not count them; then fleetgraph counts them from the host container list (one call per host per request, made only when this field is selected). Null when that list could not be read.',
       resolve: (p, _args, ctx, info) => {
         if (p.image.containers !== null) return p.image.containers;
-        const count = (containers: ContainerRecord[] | null) => containers && containersOf(containers, p.image.id).length;
-        const containers = orPartialSettled(ctx, info, ctx.loaders.settled.containers, p.host, () => ctx.loaders.containers.load(p.host), null);
-        return containers instanceof Promise ? containers.then(count) : count(containers);
+        return withHostDetail(ctx, info, 'containers', p.host, (containers) => containers && containersOf(containers, p.image.id).length);
       },
     }),
     host: t.field({

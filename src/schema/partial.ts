@@ -1,6 +1,7 @@
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { HostError } from '../docker/errors.js';
+import type { ContainerRecord } from '../inventory/types.js';
 
 /** A field's response path, as partial errors are reported at it. */
 export function pathOf(info: GraphQLResolveInfo): Array<string | number> {
@@ -35,4 +36,21 @@ export function orPartialSettled<T, F>(ctx: Context, info: GraphQLResolveInfo, s
   if (!(answer instanceof HostError)) throw answer;
   ctx.partialErrors.add(answer, pathOf(info));
   return fallback;
+}
+
+/** The per-host answers an image's fields read besides its list (see Loaders.settled). */
+interface HostDetails {
+  containers: ContainerRecord[];
+  sharedSizes: Map<string, number | null>;
+}
+
+/**
+ * `use` of a host's container list or shared sizes (null when that call failed, its error recorded as
+ * orPartialSettled does): synchronously when the answer is in, else once it is.
+ */
+export function withHostDetail<K extends keyof HostDetails, R>(ctx: Context, info: GraphQLResolveInfo, kind: K, host: string, use: (value: HostDetails[K] | null) => R): R | Promise<R> {
+  const loaders: { [P in keyof HostDetails]: { load(host: string): Promise<HostDetails[P]> } } = ctx.loaders;
+  const settled: { [P in keyof HostDetails]: ReadonlyMap<string, HostDetails[P] | Error> } = ctx.loaders.settled;
+  const value = orPartialSettled(ctx, info, settled[kind], host, () => loaders[kind].load(host), null);
+  return value instanceof Promise ? value.then(use) : use(value);
 }
