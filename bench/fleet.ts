@@ -24,15 +24,12 @@ import { buildImageTar, loadImages, type ImageSpec } from '../src/dev/images.js'
 import { freePort } from '../test/helpers/process.js';
 import { startGateway, type Gateway, type GatewayReport } from './gateway-process.js';
 import { seed } from './seed.js';
+import { numberFlag } from './args.js';
 
 const run = promisify(execFile);
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const K = flag('hosts', 4);
-const M = flag('images', 1000);
-const ITERATIONS = flag('runs', 25);
+const K = numberFlag('hosts', 4);
+const M = numberFlag('images', 1000);
+const ITERATIONS = numberFlag('runs', 25);
 const GROWTH = !process.argv.includes('--no-growth');
 
 const WIRE = `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`;

@@ -29,17 +29,14 @@ import { engineRequest } from '../src/dev/engine-api.js';
 import { startEngines, type Engine } from '../src/dev/engine.js';
 import { importImage, tagImage, untagImage } from '../src/dev/images.js';
 import { connectWs, type WsConnection } from '../test/helpers/ws.js';
+import { numberFlag } from './args.js';
 
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const K = flag('hosts', 4);
-const M = flag('images', 1000);
-const RUNS = flag('runs', 25);
-const LOAD_SECONDS = flag('load-seconds', 10);
-const CHANGES = flag('changes', 100);
-const SOAK_SECONDS = process.argv.includes('--minutes') ? flag('minutes', 10) * 60 : flag('seconds', 60);
+const K = numberFlag('hosts', 4);
+const M = numberFlag('images', 1000);
+const RUNS = numberFlag('runs', 25);
+const LOAD_SECONDS = numberFlag('load-seconds', 10);
+const CHANGES = numberFlag('changes', 100);
+const SOAK_SECONDS = process.argv.includes('--minutes') ? numberFlag('minutes', 10) * 60 : numberFlag('seconds', 60);
 /** Report name under bench/results/ (`--name live-soak` keeps a long soak's report beside the default one). */
 const NAME = process.argv.includes('--name') ? process.argv[process.argv.indexOf('--name') + 1]!.replace(/[^a-z0-9-]/gi, '') : 'live';
 

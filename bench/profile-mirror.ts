@@ -17,14 +17,11 @@ import type { LiveHub } from '../src/live/hub.js';
 import { MirrorSource } from '../src/live/mirror.js';
 import { StubStream } from '../test/helpers/live.js';
 import { fakeList } from './engine-calls.js';
+import { flag, numberFlag } from './args.js';
 
-const flag = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const K = Number(flag('hosts', '4'));
-const M = Number(flag('images', '1000'));
-const RUNS = Number(flag('runs', '200'));
+const K = numberFlag('hosts', 4);
+const M = numberFlag('images', 1000);
+const RUNS = numberFlag('runs', 200);
 const CHANGE = process.argv.includes('--change');
 const QUERIES: Record<string, string> = {
   wire: `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`,

@@ -10,16 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { fakeList } from './engine-calls.js';
 import { startFakeEngine, type FakeEngine } from '../test/helpers/fake-engine.js';
 import { freePort } from '../test/helpers/process.js';
+import { flag, numberFlag } from './args.js';
 
-const flag = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const K = Number(flag('hosts', '4'));
-const M = Number(flag('images', '1000'));
-const RUNS = Number(flag('runs', '30'));
+const K = numberFlag('hosts', 4);
+const M = numberFlag('images', 1000);
+const RUNS = numberFlag('runs', 30);
 /** Requests before the measured ones: V8 optimises a new operation's code paths during its first tens of requests. */
-const WARM = Number(flag('warm', '1'));
+const WARM = numberFlag('warm', 1);
 const QUERIES: Record<string, string> = {
   wire: `{ images { nodes { id parentId repoTags repoDigests created size virtualSize labels { key value } host { name } } } }`,
   every: `{ images { totalCount nodes { id parentId repoTags repoDigests created createdAt size sharedSize virtualSize containers inUse usedBy { id } labels { key value } host { name } } } }`,
