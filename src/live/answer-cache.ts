@@ -38,7 +38,7 @@ const TIME_DEPENDENT_ARGS = ['updateStatus'];
 export const ANSWER_CACHE_ENTRIES = 256;
 export const ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** A kept answer: its UTF-8 bytes as useAnswerLimit built them (pieces of ~16 KiB, written as they are). */
+/** A kept answer: its UTF-8 bytes as useAnswerLimit built them (one buffer up to 4 MiB, else pieces of ~16 KiB), written as they are. */
 export type CachedAnswer = AnswerBytes;
 
 /** Answers by key, for one generation at a time; least recently used evicted past either bound. */
