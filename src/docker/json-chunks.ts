@@ -252,6 +252,12 @@ async function parseList(texts: string[], p: number, i: number, sizes: SliceSize
     first = false;
     sinceYield += text.length;
   };
+  /** A yield to the event loop (every `yieldAfter` characters); stops here once `signal` aborts. */
+  const pause = async () => {
+    sinceYield = 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw signal.reason;
+  };
   /** The closing bracket's item came from the memo: nothing left to take there. */
   let closingTaken = false;
   for (; p < texts.length; p++, i = 0) {
@@ -274,11 +280,7 @@ async function parseList(texts: string[], p: number, i: number, sizes: SliceSize
             if (after === 0x5d) closingTaken = true;
             else {
               from = end + 1;
-              if (sinceYield >= yieldAfter) {
-                sinceYield = 0;
-                await new Promise<void>((resolve) => setImmediate(resolve));
-                if (signal?.aborted) throw signal.reason;
-              }
+              if (sinceYield >= yieldAfter) await pause();
               continue;
             }
           }
@@ -332,11 +334,7 @@ async function parseList(texts: string[], p: number, i: number, sizes: SliceSize
         carried = [];
         carriedChars = 0;
         from = i + 1;
-        if (sinceYield >= yieldAfter) {
-          sinceYield = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (signal?.aborted) throw signal.reason;
-        }
+        if (sinceYield >= yieldAfter) await pause();
       }
     }
     carried.push(t.slice(from));
