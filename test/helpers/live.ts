@@ -9,6 +9,7 @@ import { EngineSource } from '../../src/docker/source.js';
 import { LiveHub } from '../../src/live/hub.js';
 import type { EngineEvent, StreamListener, StreamState } from '../../src/live/events.js';
 import { MirrorSource } from '../../src/live/mirror.js';
+import { engineGet } from '../../src/dev/engine-api.js';
 import { queryApp, type TestQuery } from './app.js';
 
 export interface LiveApp {
@@ -163,4 +164,26 @@ export class StubStream {
     this.state = s;
     for (const l of this.listeners) l.state?.(s);
   }
+}
+
+/** Calls `fn` every `everyMs` until `ok` holds for what it gives; after `timeoutMs`, throws naming `what` and the last value. */
+export async function eventually<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await fn();
+    if (ok(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached; last ${JSON.stringify(last).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** An engine's own image list (its API), as sorted "id tag,tag" lines: what answerView makes of an answer. */
+export async function engineView(socket: string): Promise<string[]> {
+  const list = await engineGet<Array<{ Id: string; RepoTags: string[] | null }>>(socket, '/images/json');
+  return list.map((i) => `${i.Id} ${(i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort().join(',')}`).sort();
+}
+
+/** One host's images of an answer, as engineView's lines. */
+export function answerView(r: { images: { nodes: Array<{ id: string; repoTags: string[]; host: { name: string } }> } }, host: string): string[] {
+  return r.images.nodes.filter((n) => n.host.name === host).map((n) => `${n.id} ${[...n.repoTags].sort().join(',')}`).sort();
 }

@@ -5,10 +5,10 @@
  * whose engine stopped is answered with HOST_STALE, never from the cache. Two private engines.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { engineGet, engineRequest, expectOk } from '../../src/dev/engine-api.js';
+import { engineRequest, expectOk } from '../../src/dev/engine-api.js';
 import { startEngines, type Engine } from '../../src/dev/engine.js';
 import { importImage, tagImage, untagImage } from '../../src/dev/images.js';
-import { createLiveApp, type LiveApp } from '../helpers/live.js';
+import { answerView, createLiveApp, engineView, eventually, type LiveApp } from '../helpers/live.js';
 
 let a: Engine;
 let b: Engine;
@@ -28,15 +28,7 @@ function live(options: Parameters<typeof createLiveApp>[1] = {}): LiveApp {
   return app;
 }
 
-/** The engine's own list, as "id tag,tag" lines. */
-async function engineView(e: Engine): Promise<string[]> {
-  const list = await engineGet<Array<{ Id: string; RepoTags: string[] | null }>>(e.socket, '/images/json');
-  return list.map((i) => `${i.Id} ${(i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort().join(',')}`).sort();
-}
 
-function answerView(r: Dashboard, host: string): string[] {
-  return r.images.nodes.filter((n) => n.host.name === host).map((n) => `${n.id} ${[...n.repoTags].sort().join(',')}`).sort();
-}
 
 /** Counts the mirror reads of image lists: every executed query makes one per host, a cached answer none. */
 function countReads(app: LiveApp): () => number {
@@ -50,15 +42,6 @@ function countReads(app: LiveApp): () => number {
   return () => reads;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = await fn();
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached; last ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function settled(app: LiveApp): Promise<void> {
   await eventually('connected', async () => ['a', 'b'].map((h) => app.hub.stream(h).state), (s) => s.every((x) => x === 'CONNECTED'));
@@ -87,7 +70,7 @@ describe('mirror answer cache', () => {
     await settled(app);
     const first = await app.query<Dashboard>(DASHBOARD);
     expect(first.errors).toBeUndefined();
-    expect(answerView(first.data!, 'a')).toEqual(await engineView(a));
+    expect(answerView(first.data!, 'a')).toEqual(await engineView(a.socket));
     const before = reads();
     expect((await app.query<Dashboard>(DASHBOARD)).data).toEqual(first.data);
     expect(reads()).toBe(before);
@@ -106,12 +89,12 @@ describe('mirror answer cache', () => {
       await app.query(DASHBOARD);
       expect(reads(), what).toBe(cachedReads);
       await change();
-      const want = await engineView(a);
+      const want = await engineView(a.socket);
       const seen = await eventually(what, () => app.query<Dashboard>(DASHBOARD), (r) => JSON.stringify(answerView(r.data!, 'a')) === JSON.stringify(want));
       expect(seen.errors, what).toBeUndefined();
-      expect(answerView(seen.data!, 'b'), what).toEqual(await engineView(b));
+      expect(answerView(seen.data!, 'b'), what).toEqual(await engineView(b.socket));
     }
-    expect((await engineView(a)).join('\n')).not.toContain(imported);
+    expect((await engineView(a.socket)).join('\n')).not.toContain(imported);
   });
 
   it('two tokens with different host scopes get their own answers, each the engine`s', async () => {
@@ -122,8 +105,8 @@ describe('mirror answer cache', () => {
       const rb = await app.query<Dashboard>(DASHBOARD, undefined, { authorization: `Bearer ${TOKEN_B}` });
       expect(ra.data!.images.nodes.every((n) => n.host.name === 'a')).toBe(true);
       expect(rb.data!.images.nodes.every((n) => n.host.name === 'b')).toBe(true);
-      expect(answerView(ra.data!, 'a')).toEqual(await engineView(a));
-      expect(answerView(rb.data!, 'b')).toEqual(await engineView(b));
+      expect(answerView(ra.data!, 'a')).toEqual(await engineView(a.socket));
+      expect(answerView(rb.data!, 'b')).toEqual(await engineView(b.socket));
     }
   });
 

@@ -6,10 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
-import { engineGet } from '../../src/dev/engine-api.js';
 import { startEngine, type Engine } from '../../src/dev/engine.js';
 import { importImage, tagImage, untagImage } from '../../src/dev/images.js';
-import { createLiveApp, type LiveApp } from '../helpers/live.js';
+import { createLiveApp, engineView, eventually as poll, type LiveApp } from '../helpers/live.js';
 
 let a: Engine;
 let proxy: CountingProxy;
@@ -23,22 +22,11 @@ interface Inventory {
 }
 type Answer = Awaited<ReturnType<LiveApp['query']>> & { data?: Inventory | null };
 
-async function engineView(): Promise<string[]> {
-  const list = await engineGet<Array<{ Id: string; RepoTags: string[] | null }>>(a.socket, '/images/json');
-  return list.map((i) => `${i.Id} ${(i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort().join(',')}`).sort();
-}
+/** Polls as the other live tests do, with this file's longer patience (a cut-off stream heals on its backoff). */
+const eventually = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean) => poll(what, fn, ok, 20_000, 100);
 const view = (r: Answer) => (r.data?.images.nodes ?? []).map((n) => `${n.id} ${[...n.repoTags].sort().join(',')}`).sort();
 const staleOf = (r: Answer) => (r.errors ?? []).find((e) => e.extensions?.code === 'HOST_STALE');
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached; last ${JSON.stringify(v).slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A mirror over the proxy: 1 s host deadline, a 1 s heartbeat, quick reconnects. */
 function mirror(): LiveApp {
@@ -75,7 +63,7 @@ describe('the mirror across gaps in the event stream', () => {
   it('a partition while the engine makes 301 changes: HOST_STALE while cut off, then equal to the engine', async () => {
     const app = mirror();
     await eventually('connected', () => app.query<Inventory>(INVENTORY), (r) => !r.errors && r.data!.hosts[0]!.stream === 'CONNECTED');
-    const before = await engineView();
+    const before = await engineView(a.socket);
     const connections = app.hub.stream('a').connections;
 
     proxy.pause();
@@ -87,7 +75,7 @@ describe('the mirror across gaps in the event stream', () => {
     expect(app.hub.stream('a').connections).toBe(connections);
 
     proxy.resume();
-    const want = await engineView();
+    const want = await engineView(a.socket);
     expect(want.join('\n')).toContain('gaps/cut:last');
     const healed = await eventually('reconciled', () => app.query<Inventory>(INVENTORY), (r) => !r.errors && JSON.stringify(view(r)) === JSON.stringify(want));
     expect(healed.data!.hosts[0]!.stream).toBe('CONNECTED');
@@ -98,7 +86,7 @@ describe('the mirror across gaps in the event stream', () => {
   it('a SIGSTOPped engine past the host deadline is served stale; after SIGCONT the changes queued and made since are all in the mirror', async () => {
     const app = mirror();
     await eventually('connected', () => app.query<Inventory>(INVENTORY), (r) => !r.errors && r.data!.hosts[0]!.stream === 'CONNECTED');
-    const before = await engineView();
+    const before = await engineView(a.socket);
 
     a.signal('SIGSTOP');
     // Tags sent to the frozen engine wait in its socket's backlog and happen on SIGCONT.
@@ -110,7 +98,7 @@ describe('the mirror across gaps in the event stream', () => {
     a.signal('SIGCONT');
     await queued;
     await churn('gaps/after', 140);
-    const want = await engineView();
+    const want = await engineView(a.socket);
     expect(want.join('\n')).toContain('gaps/frozen:q19');
     await eventually('reconciled', () => app.query<Inventory>(INVENTORY), (r) => !r.errors && JSON.stringify(view(r)) === JSON.stringify(want) && r.data!.hosts[0]!.stream === 'CONNECTED');
     await Promise.all([...Array.from({ length: 20 }, (_, i) => untagImage(a.socket, `gaps/frozen:q${i}`)), untagImage(a.socket, 'gaps/after:last')]);

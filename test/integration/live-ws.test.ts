@@ -10,8 +10,10 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { startEngines, type Engine } from '../../src/dev/engine.js';
 import { importImage, tagImage, untagImage } from '../../src/dev/images.js';
-import type { Subscription } from '../helpers/live.js';
+import { eventually as poll, type Subscription } from '../helpers/live.js';
 import { connectWs, wsSubscribe, type WsConnection } from '../helpers/ws.js';
+
+const eventually = <T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean) => poll(what, fn, ok, 10_000, 100);
 
 let a: Engine;
 let b: Engine;
@@ -86,15 +88,6 @@ function ws(options: Parameters<typeof connectWs>[1]): WsConnection {
   return conn;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached; last ${JSON.stringify(v).slice(0, 1000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   [a, b] = (await startEngines(['ws-a', 'ws-b'])) as [Engine, Engine];

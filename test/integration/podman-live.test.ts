@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.js';
 import { engineGet, engineRequest, expectOk } from '../../src/dev/engine-api.js';
 import { buildImageTar, createContainer, importImage, loadImages, tagImage } from '../../src/dev/images.js';
-import { createLiveApp, subscribe, type LiveApp } from '../helpers/live.js';
+import { createLiveApp, eventually as poll, subscribe, type LiveApp } from '../helpers/live.js';
 import { PODMAN_TIMEOUT_MS, startPodman, type PodmanHost } from '../helpers/podman.js';
 import { fleetEngine } from '../helpers/provided.js';
 
@@ -17,6 +17,9 @@ interface Ev {
 }
 const SUB = `subscription { imageEvents { host { name } action imageId reference image { id repoTags } } }`;
 const VIEW = `{ hosts { name stream } images(hosts: ["pod"]) { nodes { id repoTags repoDigests created size sharedSize virtualSize labels { key value } containers host { name } } } }`;
+
+/** Polls as the other live tests do, with Podman's patience (its events and answers are slower). */
+const eventually = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean) => poll(what, fn, ok, 30_000, 200);
 
 let pod: PodmanHost;
 let base: string;
@@ -32,15 +35,6 @@ function live(mirror: boolean): LiveApp {
   return app;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = await fn();
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached; last ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A new image in a docker-save tar, tagged `tag`, loaded into Podman; returns its ID. */
 async function loadNew(tag: string): Promise<string> {
